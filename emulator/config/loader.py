@@ -1,0 +1,559 @@
+"""YAML run configs and chip specs -> validated, typed :mod:`emulator.config.types`.
+
+``load`` reads a run config (a file or an already-parsed mapping), applies the
+CLI's ``--set PATH=VALUE`` overrides to the raw mapping, then validates every
+field in one pass, in dependency order: chip (limits), run settings (dt),
+network, stimulus, probes. Every failure is exactly one :class:`ConfigError`
+naming the YAML path; the layout is documented in ``docs/yaml.md``.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import re
+from dataclasses import fields, replace
+from functools import partial
+from pathlib import Path
+from typing import Any, Iterable, Mapping, NamedTuple
+
+import yaml
+
+from .. import fixed as fx
+from ..errors import ConfigError
+from ..neurons.models import MODELS, SOURCE
+from .schema import (at, boolean, choice, get, identifier, integer, is_integer, item, mapping, nullable, number,
+                     param, section, seq, show, string, suggest)
+from .types import (ChipSpec, CoreLimits, CycleCosts, Distribution, EnergyPrices, NetworkConfig, OutputConfig,
+                    PopulationConfig, ProbeConfig, ProjectionConfig, RunConfig, RunSettings, StimulusConfig)
+
+__all__ = ["load", "load_chip", "apply_overrides", "builtin_chips", "read_yaml", "DEFAULT_CHIP"]
+
+DEFAULT_CHIP = "loihi1"   #: the chip of a run config without a ``chip`` key
+_BUILTIN_DIR = Path(__file__).resolve().parent.parent / "data" / "chips"
+
+_TOP_KEYS = ("chip", "network", "stimulus", "run")
+_CHIP_KEYS = ("base", "name", "mesh", "clock_mhz", "limits", "cycles", "energy")
+_POP_KEYS = ("name", "size", "model", "params", "fixed", "max_per_core")
+_PROJ_KEYS = ("name", "source", "target", "connectivity", "p", "indegree", "file", "weight", "weight_exp",
+              "delay", "delay_ms", "allow_self", "port")
+#: connectivity -> the key it needs (and that no other connectivity accepts)
+_CONNECTIVITY = {"all_to_all": None, "one_to_one": None, "fixed_probability": "p",
+                 "fixed_indegree": "indegree", "explicit": "file"}
+_STIM_COMMON = ("type", "start_step", "stop_step")
+_STIM_KEYS = {"poisson": ("rate_hz", "rates_hz"), "regular": ("period_steps", "phase_steps"),
+              "spike_times": ("times_steps", "indices"), "file": ("file",)}
+_STIM_REQUIRED = {"spike_times": ("times_steps", "indices"), "file": ("file",)}
+_RUN_CHECKS = {"timesteps": partial(integer, lo=1), "dt_ms": partial(number, lo=0, lo_open=True),
+               "seed": partial(integer, lo=0)}
+_OUTPUT_CHECKS = {"spikes": boolean, "probes": boolean, "raster": boolean,
+                  "checkpoint_every": partial(integer, lo=0)}
+_DATA_SUFFIXES = (".npy", ".npz")
+
+
+# ----------------------------------------------------------------- reading YAML
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads ``1e3`` as a float (YAML 1.2) and rejects duplicate keys."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:        # unhashable key: SafeConstructor reports it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}",
+                                                        key_node.start_mark)
+        return super().construct_mapping(node, deep)
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
+                              re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                              list("-+0123456789"))
+
+
+def read_yaml(file: str | os.PathLike) -> Any:
+    """Parse a YAML file; a missing file or a syntax error is a ConfigError with file:line:column."""
+    file = Path(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(file), "file not found; check the path") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(str(file), f"cannot read the file: {e}") from None
+    return _parse_yaml(text, str(file))
+
+
+def _parse_yaml(text: str, where: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        raise ConfigError(f"{where}:{mark.line + 1}:{mark.column + 1}",
+                          f"invalid YAML: {e.problem or e.context}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(where, f"invalid YAML: {e}") from None
+
+
+# ----------------------------------------------------------------- overrides
+_OVERRIDE_PATH = re.compile(r"[^.\[\]=\s]+(\[\d+\])*(\.[^.\[\]=\s]+(\[\d+\])*)*")
+_OVERRIDE_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def apply_overrides(raw: Any, overrides: Iterable[str] | str = ()) -> Any:
+    """A deep copy of ``raw`` with each ``"path=value"`` override applied, in order.
+
+    ``path`` is dotted (``run.timesteps``); list items are addressed by index
+    (``network.populations[1]`` or ``network.populations.1``) or by their ``name``
+    (``network.populations.exc``; projections also by ``<source>_<target>``).
+    Missing intermediate mappings are created; ``value`` is parsed as YAML
+    (``200``, ``[4, 4]``, ``{uniform: [0, 1]}``, ``null``).
+    """
+    out = copy.deepcopy(raw)
+    overrides = [overrides] if isinstance(overrides, str) else list(overrides)
+    for text in overrides:
+        if not isinstance(text, str) or "=" not in text:
+            raise ConfigError("--set", f"expected PATH=VALUE, got {show(text)}")
+        path, _, value = text.partition("=")
+        path = path.strip()
+        if not _OVERRIDE_PATH.fullmatch(path):
+            raise ConfigError(path or "--set", f"--set: malformed path in {text!r}; "
+                                               "use dotted keys and [index], e.g. network.populations[0].size")
+        if not isinstance(out, dict):
+            raise ConfigError(path, f"--set: the config is {show(out)}, not a mapping")
+        tokens = [int(i) if i else key for i, key in _OVERRIDE_TOKEN.findall(path)]
+        _set(out, tokens, _parse_yaml(value, f"--set {path}"), path)
+    return out
+
+
+def _set(root: dict, tokens: list, value: Any, path: str) -> None:
+    node, where = root, ""
+    for n, token in enumerate(tokens):
+        last = n == len(tokens) - 1
+        if isinstance(node, dict) and not isinstance(token, int):
+            if last:
+                node[token] = value
+                return
+            child = node.get(token)
+            if child is None:        # create missing intermediate mappings
+                child = node[token] = {}
+            elif node is root and token == "chip" and isinstance(child, str):
+                child = node[token] = {"base": child}     # chip: loihi1 -> {base: loihi1, ...}
+            where = at(where, token)
+        elif isinstance(node, list):
+            index = _list_index(node, token, where, path)
+            if last:
+                node[index] = value
+                return
+            child, where = node[index], item(where, index)
+        else:
+            raise ConfigError(path, f"--set: cannot go into {where or 'the config'} with "
+                                    f"{token!r}: it is {show(node)}")
+        node = child
+
+
+def _list_index(items: list, token: Any, where: str, path: str) -> int:
+    if isinstance(token, int) or token.isdigit():
+        index = int(token)
+        if index >= len(items):
+            raise ConfigError(path, f"--set: index {index} is out of range; {where} has {len(items)} item(s)")
+        return index
+    names = [_item_name(x) for x in items]
+    if token not in names:
+        known = ", ".join(str(x) for x in names if x) or "none"
+        raise ConfigError(path, f"--set: no item named {token!r} in {where}; names: {known}"
+                                f"{suggest(token, [x for x in names if x])}")
+    return names.index(token)
+
+
+def _item_name(x: Any) -> str | None:
+    if not isinstance(x, dict):
+        return None
+    if isinstance(x.get("name"), str):
+        return x["name"]
+    if isinstance(x.get("source"), str) and isinstance(x.get("target"), str):
+        return f"{x['source']}_{x['target']}"
+    return None
+
+
+# ----------------------------------------------------------------- chip
+def builtin_chips() -> tuple[str, ...]:
+    """Names of the chip specs shipped in ``emulator/data/chips``."""
+    return tuple(sorted(p.stem for p in _BUILTIN_DIR.glob("*.yaml")))
+
+
+def load_chip(spec: Any = DEFAULT_CHIP, base_dir: str | os.PathLike | None = None,
+              path: str = "chip") -> ChipSpec:
+    """A validated ChipSpec from a built-in name, a chip YAML path or a mapping.
+
+    A mapping (or file) may name a ``base`` chip (built-in name or path) whose
+    values it overrides; without ``base`` it overrides the ChipSpec defaults
+    (the loihi1 values). Relative paths resolve against ``base_dir`` (cwd).
+    """
+    return _chip(DEFAULT_CHIP if spec is None else spec, path, Path(base_dir or "."), ())
+
+
+def _chip(spec: Any, path: str, base_dir: Path, seen: tuple) -> ChipSpec:
+    if isinstance(spec, dict):
+        return _chip_mapping(spec, path, base_dir, seen, None)
+    if not isinstance(spec, (str, os.PathLike)) or not str(spec):
+        raise ConfigError(path, f"expected a built-in chip name ({', '.join(builtin_chips())}), "
+                                f"a path to a chip YAML or a mapping, got {show(spec)}")
+    if isinstance(spec, str) and spec in builtin_chips():
+        file = _BUILTIN_DIR / f"{spec}.yaml"
+    else:
+        file = (base_dir / spec).resolve()
+        if not file.is_file():
+            raise ConfigError(path, f"no built-in chip or chip file {str(spec)!r} (relative to {base_dir}); "
+                                    f"built-in chips: {', '.join(builtin_chips())}"
+                                    f"{suggest(spec, builtin_chips())}")
+    if file in seen:
+        raise ConfigError(path, f"chip files include each other in a cycle: "
+                                f"{' -> '.join(str(f) for f in (*seen, file))}")
+    raw = read_yaml(file)
+    try:
+        return _chip_mapping(raw, "", file.parent, (*seen, file), file.stem)
+    except ConfigError as e:
+        if getattr(e, "file", None):          # raised inside a base file: already names it
+            raise
+        err = ConfigError(f"{file}: {e.path}" if e.path else str(file), e.message)
+        err.file = str(file)
+        raise err from None
+
+
+def _chip_mapping(m: Any, path: str, base_dir: Path, seen: tuple, name: str | None) -> ChipSpec:
+    m = mapping(m, path, _CHIP_KEYS, what="a chip mapping")
+    base = get(m, "base", path, _chip, ChipSpec(), base_dir=base_dir, seen=seen)
+    mesh = get(m, "mesh", path, seq, (base.mesh_width, base.mesh_height), length=2)
+    width, height = (integer(v, item(at(path, "mesh"), i), lo=1) for i, v in enumerate(mesh))
+    return ChipSpec(
+        name=get(m, "name", path, string, name or base.name),
+        mesh_width=width, mesh_height=height,
+        clock_mhz=get(m, "clock_mhz", path, number, base.clock_mhz, lo=0, lo_open=True),
+        limits=_chip_section(m, path, "limits", base.limits, lo=1),
+        cycles=_chip_section(m, path, "cycles", base.cycles, lo=0),
+        energy=_chip_section(m, path, "energy", base.energy, lo=0))
+
+
+def _chip_section(m: dict, path: str, key: str, base: CoreLimits | CycleCosts | EnergyPrices, lo: int):
+    """``base`` with the fields given under ``key``; every field's check follows its default's type."""
+    checks = {}
+    for f in fields(base):
+        if isinstance(f.default, str):
+            checks[f.name] = string
+        elif isinstance(f.default, float):
+            checks[f.name] = partial(number, lo=lo)
+        elif f.name == "max_delay":      # the 6-bit per-synapse delay field bounds it
+            checks[f.name] = partial(integer, lo=0, hi=fx.MAX_DELAY)
+        else:
+            checks[f.name] = partial(integer, lo=lo)
+    sub = at(path, key)
+    return replace(base, **_fields(section(m.get(key), sub, checks), sub, checks, base))
+
+
+def _fields(m: dict, path: str, checks: dict, defaults: Any) -> dict:
+    """``{key: check(m[key])}`` for every key in ``checks``, defaulting to ``defaults.key``."""
+    return {k: get(m, k, path, check, getattr(defaults, k)) for k, check in checks.items()}
+
+
+# ----------------------------------------------------------------- run config
+class _Ctx(NamedTuple):
+    chip: ChipSpec
+    dt_ms: float
+    base_dir: Path
+    pops: dict          #: population name -> PopulationConfig
+
+
+def load(source: str | os.PathLike | Mapping, overrides: Iterable[str] = (),
+         base_dir: str | os.PathLike | None = None) -> RunConfig:
+    """Read, override and validate a run config; see docs/yaml.md for the layout.
+
+    ``source`` is a YAML file or an already-parsed mapping. Relative paths in it
+    (chip files, data files) resolve against ``base_dir``: by default the
+    file's directory, or the current directory for a mapping.
+    """
+    if isinstance(source, Mapping):
+        raw, origin, default_dir = dict(source), "<dict>", Path.cwd()
+    elif isinstance(source, (str, os.PathLike)):
+        raw, origin, default_dir = read_yaml(source), str(source), Path(source).parent
+    else:
+        raise ConfigError("", f"expected a path to a YAML run config or a mapping, got {type(source).__name__}")
+    raw = apply_overrides(raw, overrides)
+    return _build(raw, origin, Path(base_dir if base_dir is not None else default_dir).resolve())
+
+
+def _build(raw: Any, origin: str, base_dir: Path) -> RunConfig:
+    top = mapping(raw, "", _TOP_KEYS, required=("network",), what="a run config mapping")
+    chip = load_chip(top.get("chip"), base_dir)
+    run = section(top.get("run"), "run", (*_RUN_CHECKS, "probes", "outputs"))
+    settings = _fields(run, "run", _RUN_CHECKS, RunSettings())
+    ctx = _Ctx(chip, settings["dt_ms"], base_dir, {})
+    network = _network(top["network"], ctx)
+    stimulus = _stimuli(top.get("stimulus"), ctx)
+    probes = get(run, "probes", "run", seq, [])
+    outputs = section(run.get("outputs"), "run.outputs", _OUTPUT_CHECKS)
+    settings = RunSettings(**settings,
+                           probes=tuple(_probe(r, item("run.probes", i), ctx) for i, r in enumerate(probes)),
+                           outputs=OutputConfig(**_fields(outputs, "run.outputs", _OUTPUT_CHECKS, OutputConfig())))
+    return RunConfig(chip, network, stimulus, settings, source=origin, base_dir=str(base_dir))
+
+
+# ----------------------------------------------------------------- network
+def _network(raw: Any, ctx: _Ctx) -> NetworkConfig:
+    m = mapping(raw, "network", ("populations", "projections"), required=("populations",))
+    for i, r in enumerate(get(m, "populations", "network", seq, min_len=1)):
+        pop = _population(r, item("network.populations", i))
+        _unique(ctx.pops, pop, "population")
+    projections: dict = {}
+    for i, r in enumerate(get(m, "projections", "network", seq, [])):
+        _unique(projections, _projection(r, item("network.projections", i), ctx), "projection")
+    return NetworkConfig(tuple(ctx.pops.values()), tuple(projections.values()))
+
+
+def _unique(seen: dict, obj: PopulationConfig | ProjectionConfig, what: str) -> None:
+    if obj.name in seen:
+        raise ConfigError(at(obj.path, "name"), f"duplicate {what} name {obj.name!r} (also "
+                                                f"{seen[obj.name].path}); give each {what} a unique name")
+    seen[obj.name] = obj
+
+
+def _population(raw: Any, path: str) -> PopulationConfig:
+    m = mapping(raw, path, _POP_KEYS, required=("name", "size", "model"))
+    name = get(m, "name", path, identifier)
+    size = get(m, "size", path, integer, lo=1)
+    model = get(m, "model", path, choice, options=(*MODELS, SOURCE), what="neuron model")
+    max_per_core = get(m, "max_per_core", path, nullable(integer), None, lo=1)
+    if model == SOURCE:
+        for key in ("params", "fixed", "max_per_core"):
+            if key in m:
+                raise ConfigError(at(path, key), f"a source population lives on the host and is driven by "
+                                                 f"stimulus.{name}; it takes no {key}: remove it")
+        return PopulationConfig(name, size, model, path=path)
+    if "params" in m and "fixed" in m:
+        raise ConfigError(path, "give either params (physical units) or fixed (raw register values), not both")
+    nm = MODELS[model]
+    if "fixed" in m:
+        fixed = _model_params(m["fixed"], at(path, "fixed"), nm.fixed)
+        if fixed.get("vth") is None:
+            raise ConfigError(at(path, "fixed"), "missing required key 'vth' (threshold mantissa: "
+                                                 "a spike when v > vth << 6)")
+        defaults = {k: prm.default for k, prm in nm.fixed.items() if prm.default is not None}
+        fixed = {**defaults, **{k: v for k, v in fixed.items() if v is not None}}
+        return PopulationConfig(name, size, model, fixed=fixed, max_per_core=max_per_core, path=path)
+    params = nm.with_defaults(_model_params(m.get("params"), at(path, "params"), nm.physical), nm.physical)
+    return PopulationConfig(name, size, model, params=params, max_per_core=max_per_core, path=path)
+
+
+def _model_params(raw: Any, path: str, table: dict) -> dict:
+    m = section(raw, path, table)
+    return {k: param(v, at(path, k), k, table[k]) for k, v in m.items()}
+
+
+def _projection(raw: Any, path: str, ctx: _Ctx) -> ProjectionConfig:
+    m = mapping(raw, path, _PROJ_KEYS, required=("source", "target", "connectivity"))
+    src = ctx.pops[get(m, "source", path, choice, options=ctx.pops, what="population")]
+    tgt = ctx.pops[get(m, "target", path, choice, options=ctx.pops, what="population")]
+    if tgt.model == SOURCE:
+        raise ConfigError(at(path, "target"), f"{tgt.name!r} is a source population (driven by its stimulus) "
+                                              "and cannot receive synapses; target a neuron population")
+    conn = get(m, "connectivity", path, choice, options=_CONNECTIVITY, what="connectivity")
+    for other, key in _CONNECTIVITY.items():
+        if key and key in m and other != conn:
+            raise ConfigError(at(path, key), f"{key} is only used with connectivity {other}, not {conn}; "
+                                             "remove it")
+    needed = _CONNECTIVITY[conn]
+    if needed and needed not in m:
+        raise ConfigError(path, f"connectivity {conn} needs the key {needed!r}")
+    if conn == "one_to_one" and src.size != tgt.size:
+        raise ConfigError(at(path, "connectivity"), f"one_to_one needs equal sizes, but {src.name!r} has "
+                                                    f"{src.size} neurons and {tgt.name!r} has {tgt.size}")
+    allow_self = get(m, "allow_self", path, boolean, True)
+    max_indegree = src.size - (src is tgt and not allow_self)
+    raw_target = bool(tgt.fixed)
+    if "weight_exp" in m and not raw_target:
+        raise ConfigError(at(path, "weight_exp"), f"weight_exp is only for targets given in fixed point "
+                                                  f"(fixed:); {tgt.name!r} uses physical params, so give "
+                                                  "weight in the units of its v and the mapper picks the exponent")
+    delay, unit = _delay(m, path, ctx)
+    return ProjectionConfig(
+        name=get(m, "name", path, identifier, f"{src.name}_{tgt.name}"),
+        source=src.name, target=tgt.name, connectivity=conn,
+        weight=_weight(m, path, conn, tgt),
+        p=get(m, "p", path, number, None, lo=0, hi=1, lo_open=True),
+        indegree=get(m, "indegree", path, integer, None, lo=1, hi=max_indegree),
+        file=get(m, "file", path, _data_file, None, base_dir=ctx.base_dir),
+        delay=delay, delay_unit=unit,
+        weight_exp=get(m, "weight_exp", path, integer, 0, lo=fx.WEIGHT_EXP_MIN, hi=fx.WEIGHT_EXP_MAX)
+        if raw_target else None,
+        allow_self=allow_self,
+        port=get(m, "port", path, choice, "auto", options=("auto", "exc", "inh"), what="port"),
+        path=path)
+
+
+def _weight(m: dict, path: str, conn: str, tgt: PopulationConfig) -> Distribution:
+    wpath = at(path, "weight")
+    if conn == "explicit":
+        if "weight" in m:
+            raise ConfigError(wpath, "an explicit projection takes its weights from its file; remove weight")
+        return Distribution("const", value=1.0)
+    if "weight" not in m:
+        raise ConfigError(path, "missing required key 'weight' (a number, {uniform: [low, high]} "
+                                "or {normal: [mean, std]})")
+    if not tgt.fixed:
+        return _distribution(m["weight"], wpath, ("uniform", "normal"), number)
+    if isinstance(m["weight"], dict) and "normal" in m["weight"]:
+        raise ConfigError(wpath, f"a normal distribution is unbounded; the target {tgt.name!r} is given in "
+                                 f"fixed point, so use an integer or {{uniform: [low, high]}} within "
+                                 f"[{fx.WEIGHT_MIN}, {fx.WEIGHT_MAX}]")
+    return _distribution(m["weight"], wpath, ("uniform",), _raw_weight)
+
+
+def _raw_weight(value: Any, path: str) -> int:
+    """An integer weight mantissa in [WEIGHT_MIN, WEIGHT_MAX]."""
+    if not is_integer(value):
+        raise ConfigError(path, f"expected an integer weight mantissa (the target is given in fixed point), "
+                                f"got {show(value)}")
+    if not fx.WEIGHT_MIN <= value <= fx.WEIGHT_MAX:
+        raise ConfigError(path, f"{value} is outside the 8-bit range [{fx.WEIGHT_MIN}, {fx.WEIGHT_MAX}]")
+    return int(value)
+
+
+def _delay(m: dict, path: str, ctx: _Ctx) -> tuple[Distribution, str]:
+    max_delay = ctx.chip.limits.max_delay
+    if "delay" in m and "delay_ms" in m:
+        raise ConfigError(path, "give delay (timesteps) or delay_ms, not both")
+    if "delay_ms" not in m:
+        steps = partial(integer, lo=0, hi=max_delay)
+        return get(m, "delay", path, _distribution, Distribution(), kinds=("uniform_int",), check=steps), "steps"
+    dpath = at(path, "delay_ms")
+    d = _distribution(m["delay_ms"], dpath, ("uniform",), partial(number, lo=0))
+    for ms in (d.value,) if d.kind == "const" else (d.low, d.high):
+        if round(ms / ctx.dt_ms) > max_delay:
+            raise ConfigError(dpath, f"{ms:g} ms is {round(ms / ctx.dt_ms)} timesteps at dt_ms {ctx.dt_ms:g}; "
+                                     f"the chip allows at most {max_delay} (chip.limits.max_delay)")
+    return d, "ms"
+
+
+def _distribution(value: Any, path: str, kinds: tuple[str, ...], check) -> Distribution:
+    """A scalar (``const``) or a one-key mapping ``{kind: [a, b]}``; ``check`` validates each number."""
+    if not isinstance(value, dict):
+        return Distribution("const", value=check(value, path))
+    m = mapping(value, path, kinds, what="a number or a mapping")
+    if len(m) != 1:
+        raise ConfigError(path, f"expected exactly one of {', '.join(kinds)}, got {len(m)} keys")
+    (kind, args), = m.items()
+    kpath = at(path, kind)
+    a, b = (check(v, item(kpath, i)) for i, v in enumerate(seq(args, kpath, length=2)))
+    if kind == "normal":
+        return Distribution("normal", mean=a, std=number(b, item(kpath, 1), lo=0))
+    if a > b:
+        raise ConfigError(kpath, f"expected [low, high] with low <= high, got [{a}, {b}]")
+    return Distribution(kind, low=a, high=b)
+
+
+def _data_file(value: Any, path: str, base_dir: Path) -> str:
+    """An existing .npy/.npz file, relative to the config's directory; returned resolved."""
+    name = string(value, path)
+    file = base_dir / name
+    if file.suffix not in _DATA_SUFFIXES:
+        raise ConfigError(path, f"expected a .npy or .npz file, got {name!r}")
+    if not file.is_file():
+        raise ConfigError(path, f"file not found: {file} (relative paths start at {base_dir})")
+    return str(file)
+
+
+# ----------------------------------------------------------------- stimulus and probes
+def _stimuli(raw: Any, ctx: _Ctx) -> tuple[StimulusConfig, ...]:
+    sources = [p.name for p in ctx.pops.values() if p.model == SOURCE]
+    m = {} if raw is None else raw
+    if not isinstance(m, dict):
+        raise ConfigError("stimulus", f"expected a mapping from source population name to its stimulus, "
+                                      f"got {show(raw)}")
+    for key in m:
+        if key not in ctx.pops:
+            raise ConfigError("stimulus", f"unknown population {show(key)}; source populations: "
+                                          f"{', '.join(sources) or 'none'}{suggest(key, sources)}")
+        if key not in sources:
+            raise ConfigError(at("stimulus", key), f"{key!r} is a {ctx.pops[key].model} population, not a "
+                                                   f"source; only source populations take a stimulus")
+    for name in sources:
+        if name not in m:
+            raise ConfigError("stimulus", f"source population {name!r} has no stimulus; add stimulus.{name}, "
+                                          "e.g. {type: poisson, rate_hz: 10}")
+    return tuple(_stimulus(v, at("stimulus", k), ctx.pops[k], ctx) for k, v in m.items())
+
+
+def _stimulus(raw: Any, path: str, pop: PopulationConfig, ctx: _Ctx) -> StimulusConfig:
+    m = mapping(raw, path, {*_STIM_COMMON, *(k for keys in _STIM_KEYS.values() for k in keys)},
+                required=("type",))
+    kind = get(m, "type", path, choice, options=_STIM_KEYS, what="stimulus type")
+    mapping(m, path, (*_STIM_COMMON, *_STIM_KEYS[kind]), required=_STIM_REQUIRED.get(kind, ()))
+    out = dict(population=pop.name, kind=kind, path=path,
+               start_step=get(m, "start_step", path, integer, 0, lo=0),
+               stop_step=get(m, "stop_step", path, nullable(integer), None, lo=0))
+    if out["stop_step"] is not None and out["stop_step"] < out["start_step"]:
+        raise ConfigError(at(path, "stop_step"), f"stop_step ({out['stop_step']}) is before start_step "
+                                                 f"({out['start_step']})")
+    rate = partial(_rate, dt_ms=ctx.dt_ms)
+    if kind == "poisson":
+        if ("rate_hz" in m) == ("rates_hz" in m):
+            raise ConfigError(path, "poisson needs exactly one of rate_hz (one rate) or rates_hz (one per neuron)")
+        out["rate_hz"] = get(m, "rate_hz", path, rate, 0.0)
+        out["rates_hz"] = _values(m, "rates_hz", path, rate, pop.size)
+    elif kind == "regular":
+        out["period_steps"] = get(m, "period_steps", path, integer, 1, lo=1)
+        out["phase_steps"] = get(m, "phase_steps", path, integer, 0, lo=0)
+    elif kind == "spike_times":
+        out["times_steps"] = _values(m, "times_steps", path, partial(integer, lo=0))
+        out["indices"] = _values(m, "indices", path, partial(integer, lo=0, hi=pop.size - 1),
+                                 len(out["times_steps"]))
+    else:
+        out["file"] = get(m, "file", path, _data_file, base_dir=ctx.base_dir)
+    return StimulusConfig(**out)
+
+
+def _values(m: dict, key: str, path: str, check, length: int | None = None) -> tuple:
+    """The list ``m[key]`` (empty if absent) with ``check`` applied to each element."""
+    kpath = at(path, key)
+    return tuple(check(v, item(kpath, i)) for i, v in enumerate(seq(m.get(key), kpath, length=length)))
+
+
+def _rate(value: Any, path: str, dt_ms: float) -> float:
+    rate = number(value, path, lo=0)
+    if rate * dt_ms / 1000.0 > 1.0:
+        raise ConfigError(path, f"{rate:g} Hz at dt_ms {dt_ms:g} is more than one spike per timestep; "
+                                f"use at most {1000.0 / dt_ms:g} Hz")
+    return rate
+
+
+def _probe(raw: Any, path: str, ctx: _Ctx) -> ProbeConfig:
+    m = mapping(raw, path, ("population", "neurons", "variables"), required=("population", "neurons"))
+    pop = ctx.pops[get(m, "population", path, choice, options=ctx.pops, what="population")]
+    if pop.model == SOURCE:
+        raise ConfigError(at(path, "population"), f"{pop.name!r} is a source population: it has no neuron "
+                                                  "state to probe (its spikes are in the spike output)")
+    neurons = _values(m, "neurons", path, partial(integer, lo=0, hi=pop.size - 1))
+    if not neurons:
+        raise ConfigError(at(path, "neurons"), "expected at least one neuron index")
+    valid = ["u", "v"]
+    if MODELS[pop.model].adaptive:
+        valid.append("th")
+    if pop.params.get("tau_syn_inh_ms") is not None or pop.fixed.get("du_inh") is not None:
+        valid.append("u_inh")
+    variables = _values(m, "variables", path, _probe_variable(pop, valid)) if "variables" in m else ("u", "v")
+    if not variables:
+        raise ConfigError(at(path, "variables"), f"expected at least one of {', '.join(valid)}")
+    return ProbeConfig(pop.name, neurons, variables, path=path)
+
+
+def _probe_variable(pop: PopulationConfig, valid: list[str]):
+    def check(value: Any, path: str) -> str:
+        if value not in valid:
+            raise ConfigError(path, f"{show(value)} cannot be probed in population {pop.name!r} "
+                                    f"(model {pop.model}); valid: {', '.join(valid)}")
+        return value
+    return check

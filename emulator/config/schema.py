@@ -1,0 +1,196 @@
+"""Small, declarative checks for raw YAML values.
+
+Each checker takes the raw value and its YAML path (``network.populations[0].size``)
+and returns the cleaned value, or raises exactly one :class:`ConfigError` that names
+the path, what was expected and what was found. Nothing here knows the run-config
+layout; :mod:`emulator.config.loader` composes these checks.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+import re
+from typing import Any, Callable, Iterable
+
+from ..errors import ConfigError
+
+__all__ = [
+    "REQUIRED", "at", "item", "show", "suggest", "mapping", "get", "section", "seq",
+    "is_integer", "integer", "number", "boolean", "string", "identifier", "choice", "nullable", "param",
+    "PARAM_CHOICES",
+]
+
+REQUIRED = object()   #: sentinel default of :func:`get`: the key must be present
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+#: string-valued parameters and their allowed values (the ``kind is str`` rows of the Param tables)
+PARAM_CHOICES = {"reset": ("zero", "subtract")}
+
+
+def at(path: str, key: object) -> str:
+    """YAML path of ``key`` inside the mapping at ``path``."""
+    return f"{path}.{key}" if path else str(key)
+
+
+def item(path: str, index: int) -> str:
+    """YAML path of list element ``index`` inside the list at ``path``."""
+    return f"{path}[{index}]"
+
+
+def show(value: Any) -> str:
+    """A short, YAML-flavoured rendering of a user value for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return repr(value)
+
+
+def suggest(word: object, options: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest option to ``word``, else ``""``."""
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def mapping(value: Any, path: str, valid: Iterable[str], required: Iterable[str] = (),
+            what: str = "a mapping") -> dict:
+    """Check that ``value`` is a mapping whose keys are all in ``valid`` and include ``required``."""
+    valid = sorted(valid)
+    where = "" if path else "top-level "
+    if not isinstance(value, dict):
+        raise ConfigError(path, f"expected {what} with keys {', '.join(valid)}, got {show(value)}")
+    for key in value:
+        if key not in valid:
+            raise ConfigError(path, f"unknown {where}key {show(key)}; valid keys: {', '.join(valid)}"
+                                    f"{suggest(key, valid)}")
+    for key in required:
+        if key not in value:
+            raise ConfigError(path, f"missing required {where}key {key!r}")
+    return value
+
+
+def get(m: dict, key: str, path: str, check: Callable, default: Any = REQUIRED, **kw) -> Any:
+    """``check(m[key], path.key, **kw)``, or ``default`` when the key is absent."""
+    if key not in m:
+        if default is REQUIRED:
+            raise ConfigError(path, f"missing required key {key!r}")
+        return default
+    return check(m[key], at(path, key), **kw)
+
+
+def section(value: Any, path: str, valid: Iterable[str], required: Iterable[str] = ()) -> dict:
+    """An optional mapping section: ``null`` (an empty ``key:`` line) counts as ``{}``."""
+    return mapping({} if value is None else value, path, valid, required)
+
+
+def seq(value: Any, path: str, min_len: int = 0, length: int | None = None) -> list:
+    """Check that ``value`` is a list (``null`` is an empty list) of an allowed length."""
+    value = [] if value is None else value
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(path, f"expected a list, got {show(value)}")
+    if length is not None and len(value) != length:
+        raise ConfigError(path, f"expected a list of {length} items, got {len(value)}")
+    if len(value) < min_len:
+        raise ConfigError(path, f"expected a list of at least {min_len} item(s), got {len(value)}")
+    return list(value)
+
+
+def _bounds(lo, hi, lo_open: bool = False) -> str:
+    lo_s = f"({lo}" if lo_open else f"[{lo}"
+    if lo is not None and hi is not None:
+        return f" in {lo_s}, {hi}]"
+    if lo is not None:
+        return f" {'>' if lo_open else '>='} {lo}"
+    return f" <= {hi}" if hi is not None else ""
+
+
+def _in_range(x, lo, hi, lo_open: bool) -> bool:
+    return (lo is None or x > lo or (x == lo and not lo_open)) and (hi is None or x <= hi)
+
+
+def is_integer(value: Any) -> bool:
+    """An int (or numpy integer), never a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def integer(value: Any, path: str, lo: int | None = None, hi: int | None = None) -> int:
+    """An int (never a bool, never a float) in the inclusive range [lo, hi]."""
+    if lo == 1 and hi is None:
+        desc = "a positive integer"
+    elif lo == 0 and hi is None:
+        desc = "a non-negative integer"
+    else:
+        desc = "an integer" + _bounds(lo, hi)
+    if not is_integer(value) or not _in_range(value, lo, hi, False):
+        raise ConfigError(path, f"expected {desc}, got {show(value)}")
+    return int(value)
+
+
+def number(value: Any, path: str, lo: float | None = None, hi: float | None = None,
+           lo_open: bool = False) -> float:
+    """A finite int or float (never a bool) in [lo, hi] (or (lo, hi] with ``lo_open``)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not _in_range(value, lo, hi, lo_open):
+        raise ConfigError(path, f"expected a number{_bounds(lo, hi, lo_open)}, got {show(value)}")
+    return float(value)
+
+
+def boolean(value: Any, path: str) -> bool:
+    """``true`` or ``false``."""
+    if not isinstance(value, bool):
+        raise ConfigError(path, f"expected true or false, got {show(value)}")
+    return value
+
+
+def string(value: Any, path: str) -> str:
+    """Any non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(path, f"expected a non-empty string, got {show(value)}")
+    return value
+
+
+def identifier(value: Any, path: str) -> str:
+    """A name matching ``[A-Za-z_][A-Za-z0-9_]*``."""
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
+        raise ConfigError(path, f"expected a name of letters, digits and '_' not starting with a digit, "
+                                f"got {show(value)}")
+    return value
+
+
+def choice(value: Any, path: str, options: Iterable[str], what: str = "value") -> str:
+    """One of ``options``; the error lists them (sorted) and suggests the closest."""
+    options = sorted(options)
+    if not isinstance(value, str):
+        raise ConfigError(path, f"expected one of {', '.join(options)}, got {show(value)}")
+    if value not in options:
+        raise ConfigError(path, f"unknown {what} {value!r}; valid: {', '.join(options)}"
+                                f"{suggest(value, options)}")
+    return value
+
+
+def nullable(check: Callable) -> Callable:
+    """``check`` that also accepts ``null`` (returned as None)."""
+    def checked(value, path, **kw):
+        return None if value is None else check(value, path, **kw)
+    return checked
+
+
+def param(value: Any, path: str, name: str, prm) -> Any:
+    """A neuron-model parameter checked against its ``Param`` row (kind, inclusive lo/hi).
+
+    ``null`` is accepted for parameters without a default (meaning: not set).
+    """
+    if value is None and prm.default is None:
+        return None
+    if prm.kind is int:
+        return integer(value, path, prm.lo, prm.hi)
+    if prm.kind is float:
+        return number(value, path, prm.lo, prm.hi)
+    if name in PARAM_CHOICES:
+        return choice(value, path, PARAM_CHOICES[name], what=name)
+    return string(value, path)

@@ -1,0 +1,195 @@
+"""Typed run configuration: the first build stage (YAML -> RunConfig).
+
+These frozen dataclasses are what ``emulator.config.load`` returns after
+validation. Every later stage (IR, mapper, engine) reads only these types,
+never raw YAML. Physical quantities carry their unit in the field name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+# --------------------------------------------------------------------- chip
+@dataclass(frozen=True)
+class CoreLimits:
+    neurons: int = 1024              #: neuron units (compartments) per core
+    input_axons: int = 4096          #: synapse-list rows a core can receive on
+    output_axons: int = 4096         #: (neuron, destination core, group) entries per core
+    synapse_memory_bits: int = 1 << 20   #: synapse memory per core (1 Mi bits = 128 KiB)
+    max_delay: int = 62              #: largest axonal delay in timesteps
+
+
+@dataclass(frozen=True)
+class CycleCosts:
+    """Cycles the sequential core datapath spends per event (see docs/chip.md)."""
+    axon_event: int = 4        #: per input-axon event: read the row header
+    synop: int = 1             #: per synapse in a row: read, shift, accumulate
+    neuron_update: int = 2     #: per neuron per timestep: the u/v/threshold update
+    spike_out: int = 2         #: per emitted spike per destination (one packet)
+    learn_synapse: int = 2     #: per plastic synapse per learning epoch
+    learn_epoch: int = 16      #: fixed cost of a learning epoch
+    barrier: int = 32          #: end-of-timestep barrier synchronisation
+
+
+@dataclass(frozen=True)
+class EnergyPrices:
+    """Picojoules per event; ``source`` says where the figures come from."""
+    synop_pj: float = 23.6
+    neuron_update_pj: float = 52.0
+    spike_pj: float = 1.7
+    hop_pj: float = 3.5
+    learn_update_pj: float = 120.0
+    static_pj_per_cycle: float = 0.0
+    source: str = "Davies et al. 2018 (IEEE Micro 38(1)), Loihi measured/pre-silicon figures"
+
+
+@dataclass(frozen=True)
+class ChipSpec:
+    name: str = "loihi1"
+    mesh_width: int = 8
+    mesh_height: int = 16
+    clock_mhz: float = 500.0
+    limits: CoreLimits = field(default_factory=CoreLimits)
+    cycles: CycleCosts = field(default_factory=CycleCosts)
+    energy: EnergyPrices = field(default_factory=EnergyPrices)
+
+    @property
+    def n_cores(self) -> int:
+        return self.mesh_width * self.mesh_height
+
+
+# --------------------------------------------------------------------- network
+@dataclass(frozen=True)
+class PopulationConfig:
+    """One population.
+
+    ``model`` is a registered neuron model name (``lif``, ``if``, ``alif``) or
+    ``source`` (a spike source driven by the stimulus, living on the host).
+    ``params`` holds physical parameters of the model (validated against the
+    model's parameter table); ``fixed`` holds raw fixed-point parameters instead
+    (du, dv, vth, bias, bias_exp, refractory, ...). Exactly one of the two is
+    non-empty for neuron models; both are empty for sources.
+    """
+    name: str
+    size: int
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+    fixed: dict[str, Any] = field(default_factory=dict)
+    max_per_core: int | None = None   #: cap on neurons per core for this population
+    path: str = ""                    #: YAML path, for error messages
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A scalar value or a random distribution of one.
+
+    kind: ``const`` (value), ``uniform`` (low, high), ``normal`` (mean, std),
+    ``uniform_int`` (low, high inclusive, integers).
+    """
+    kind: str = "const"
+    value: float = 0.0
+    low: float = 0.0
+    high: float = 0.0
+    mean: float = 0.0
+    std: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProjectionConfig:
+    """Synapses from ``source`` to ``target``.
+
+    connectivity: ``all_to_all``, ``one_to_one``, ``fixed_probability`` (uses
+    ``p``), ``fixed_indegree`` (uses ``indegree``) or ``explicit`` (uses ``file``:
+    a .npy dense [n_source, n_target] weight matrix with 0 = no synapse, or a .npz
+    with arrays ``pre``, ``post``, ``weight`` and optionally ``delay``).
+    weight: physical units of the target's v (e.g. mV) when the target is given
+    with ``params``; an integer mantissa in [-256, 255] with ``weight_exp`` when
+    the target is given with ``fixed``. delay: timesteps (``delay``) or ms
+    (``delay_ms``), 0..max_delay steps.
+    port: dendritic input port, ``exc`` or ``inh``; ``auto`` picks ``inh`` for
+    negative weights when the target has a separate inhibitory synaptic time
+    constant, else ``exc``.
+    """
+    name: str
+    source: str
+    target: str
+    connectivity: str
+    weight: Distribution
+    p: float | None = None
+    indegree: int | None = None
+    file: str | None = None
+    delay: Distribution = field(default_factory=Distribution)
+    delay_unit: str = "steps"          #: "steps" or "ms"
+    weight_exp: int | None = None      #: raw mode only
+    allow_self: bool = True            #: recurrent projections may connect i -> i
+    port: str = "auto"
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    populations: tuple[PopulationConfig, ...]
+    projections: tuple[ProjectionConfig, ...]
+
+
+# --------------------------------------------------------------------- stimulus
+@dataclass(frozen=True)
+class StimulusConfig:
+    """Spikes for one ``source`` population.
+
+    kind: ``poisson`` (rate_hz: one rate, or one per neuron via ``rates_hz``),
+    ``regular`` (period_steps, phase_steps), ``spike_times`` (times_steps and
+    indices, parallel lists), ``file`` (a .npz with ``times`` in steps and
+    ``indices``, or a .npy boolean [timesteps, size] raster).
+    ``start_step``/``stop_step`` bound the active window (stop exclusive; None = end).
+    """
+    population: str
+    kind: str
+    rate_hz: float = 0.0
+    rates_hz: tuple[float, ...] = ()
+    period_steps: int = 1
+    phase_steps: int = 0
+    times_steps: tuple[int, ...] = ()
+    indices: tuple[int, ...] = ()
+    file: str | None = None
+    start_step: int = 0
+    stop_step: int | None = None
+    path: str = ""
+
+
+# --------------------------------------------------------------------- run
+@dataclass(frozen=True)
+class ProbeConfig:
+    population: str
+    neurons: tuple[int, ...]           #: indices within the population
+    variables: tuple[str, ...] = ("u", "v")   #: any of u, v, th, u_inh
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    spikes: bool = True
+    probes: bool = True
+    raster: bool = True
+    checkpoint_every: int = 0          #: timesteps between checkpoints; 0 = none
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    timesteps: int = 1000
+    dt_ms: float = 1.0
+    seed: int = 0
+    probes: tuple[ProbeConfig, ...] = ()
+    outputs: OutputConfig = field(default_factory=OutputConfig)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole validated run: what ``neuroemu run`` executes."""
+    chip: ChipSpec
+    network: NetworkConfig
+    stimulus: tuple[StimulusConfig, ...]
+    run: RunSettings
+    source: str = "<dict>"             #: file it was loaded from, for messages
+    base_dir: str = "."                #: relative file paths resolve against this

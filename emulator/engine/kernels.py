@@ -1,0 +1,166 @@
+"""Numba kernels of one barrier-synchronous timestep.
+
+Work per timestep is ``O(spikes x fan-out)`` for delivery and ``O(neurons)``
+for the neuron update, which the hardware also performs every timestep.
+Kernels take a few named tuples of arrays (struct of arrays), never objects.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .._jit import kernel
+from ..fixed import weight_contribution
+from ..neurons.kernels import update_range
+
+# per-core, per-timestep counters (last axis of Recorder.counters)
+AXON_EVENTS, SYNOPS, NEURON_UPDATES, SPIKES, PACKETS, HOPS = range(6)
+COUNTER_NAMES = ("axon_events", "synops", "neuron_updates", "spikes", "packets", "hops")
+PROBE_VARS = ("u", "v", "th", "u_inh")
+
+
+class Tables(NamedTuple):
+    """Read-only routing and synapse tables of a ChipImage."""
+    neuron_ptr: np.ndarray
+    axon_core: np.ndarray
+    axon_syn_ptr: np.ndarray
+    axon_exp: np.ndarray
+    axon_port: np.ndarray
+    syn_target: np.ndarray
+    syn_weight: np.ndarray
+    syn_delay: np.ndarray
+    out_ptr: np.ndarray
+    out_axon: np.ndarray
+    out_hops: np.ndarray
+    host_out_ptr: np.ndarray
+    host_out_axon: np.ndarray
+
+
+class NeuronState(NamedTuple):
+    u: np.ndarray
+    u_inh: np.ndarray
+    v: np.ndarray
+    th: np.ndarray
+    ref: np.ndarray
+
+
+class Buffers(NamedTuple):
+    """Dendritic accumulator rings (slots x neurons) and the spikes of the last timestep."""
+    acc: np.ndarray          #: int32 (ring, n): exc port
+    acc_inh: np.ndarray      #: int32 (ring, n) or (1, 1) when no neuron has an inh port
+    pending: np.ndarray      #: int32 (n): ids of neurons that spiked in the previous timestep
+    n_pending: np.ndarray    #: int64 (1,)
+
+
+class Recorder(NamedTuple):
+    spike_t: np.ndarray      #: int64 (capacity,)
+    spike_id: np.ndarray     #: int32 (capacity,)
+    n_rec: np.ndarray        #: int64 (1,)
+    probe_ids: np.ndarray    #: int64 (n_probe,)
+    probe_vals: np.ndarray   #: int32 (chunk, n_probe, 4): PROBE_VARS after the update
+    counters: np.ndarray     #: int64 (chunk, n_cores, 6)
+
+
+@kernel
+def _deliver_axon(t, a, tb, buf, cnt):
+    """One input-axon event on core ``axon_core[a]``: accumulate its synapse row into the ring."""
+    mask = buf.acc.shape[0] - 1
+    c = tb.axon_core[a]
+    base = tb.neuron_ptr[c]
+    exp = np.int64(tb.axon_exp[a])
+    bank = buf.acc_inh if tb.axon_port[a] else buf.acc
+    lo, hi = tb.axon_syn_ptr[a], tb.axon_syn_ptr[a + 1]
+    cnt[c, AXON_EVENTS] += 1
+    cnt[c, SYNOPS] += hi - lo
+    for j in range(lo, hi):
+        # a spike of step t-1 with delay d is consumed by the update of step t + d
+        slot = (t + np.int64(tb.syn_delay[j])) & mask
+        bank[slot, base + np.int64(tb.syn_target[j])] += weight_contribution(np.int64(tb.syn_weight[j]), exp)
+
+
+@kernel
+def deliver(t, tb, buf, host_ids, cnt):
+    """Phase 1: route the spikes of step t-1 (chip neurons, then host sources) to their axons."""
+    for i in range(buf.n_pending[0]):
+        n = buf.pending[i]
+        for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
+            _deliver_axon(t, tb.out_axon[e], tb, buf, cnt)
+    for h in host_ids:
+        for e in range(tb.host_out_ptr[h], tb.host_out_ptr[h + 1]):
+            _deliver_axon(t, tb.host_out_axon[e], tb, buf, cnt)
+
+
+@kernel
+def update(t, tb, p, s, buf, cnt):
+    """Phase 2: every core updates its neurons from ring slot t; spikes become packets."""
+    slot = t & (buf.acc.shape[0] - 1)
+    n_sp = 0
+    for c in range(tb.neuron_ptr.size - 1):
+        lo, hi = tb.neuron_ptr[c], tb.neuron_ptr[c + 1]
+        first = n_sp
+        n_sp = update_range(lo, hi, slot, buf.acc, buf.acc_inh, p, s, buf.pending, n_sp)
+        cnt[c, NEURON_UPDATES] += hi - lo
+        cnt[c, SPIKES] += n_sp - first
+        for i in range(first, n_sp):
+            n = buf.pending[i]
+            cnt[c, PACKETS] += tb.out_ptr[n + 1] - tb.out_ptr[n]
+            for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
+                cnt[c, HOPS] += tb.out_hops[e]
+    buf.n_pending[0] = n_sp
+
+
+@kernel
+def learn(t, tb, buf, cnt):
+    """Phase 3: learning epochs (no plastic synapses in this image: nothing to do)."""
+    return
+
+
+@kernel
+def record(t, k, s, buf, rec):
+    """Append this step's spikes and probed state to the recorder."""
+    r = rec.n_rec[0]
+    for i in range(buf.n_pending[0]):
+        rec.spike_t[r + i] = t
+        rec.spike_id[r + i] = buf.pending[i]
+    rec.n_rec[0] = r + buf.n_pending[0]
+    for j in range(rec.probe_ids.size):
+        n = rec.probe_ids[j]
+        rec.probe_vals[k, j, 0] = s.u[n]
+        rec.probe_vals[k, j, 1] = s.v[n]
+        rec.probe_vals[k, j, 2] = s.th[n]
+        rec.probe_vals[k, j, 3] = s.u_inh[n]
+
+
+@kernel
+def step(t, k, tb, p, s, buf, host_ids, rec):
+    """One timestep ``t`` (row ``k`` of this chunk's recorder), phases in order:
+
+    1. deliver -- spikes emitted at t-1 reach their input axons; each synapse
+       adds ``w << (6 + exp)`` to ring slot ``t + delay`` of its target
+    2. update  -- every neuron consumes ring slot ``t``, updates u, v (and th),
+       spikes; spikes are counted as packets, one per destination axon
+    3. learn   -- learning epochs (hook; no-op without plastic synapses)
+    then the step's spikes and probes are recorded. Spike values never depend
+    on timing: the timestep is barrier-synchronous.
+    """
+    cnt = rec.counters[k]
+    deliver(t, tb, buf, host_ids, cnt)
+    update(t, tb, p, s, buf, cnt)
+    learn(t, tb, buf, cnt)
+    record(t, k, s, buf, rec)
+
+
+@kernel
+def run_chunk(t0, t1, tb, p, s, buf, host_ptr, host_ids, rec):
+    """Run steps ``t0 .. t1-1``; return the first step not run (< t1 when the spike buffer is full).
+
+    ``host_ptr[k] .. host_ptr[k+1]`` index the host spikes emitted at step ``t0 + k - 1``.
+    """
+    n_neurons = s.v.size
+    for t in range(t0, t1):
+        k = t - t0
+        if rec.n_rec[0] + n_neurons > rec.spike_t.size:
+            return t
+        step(t, k, tb, p, s, buf, host_ids[host_ptr[k]:host_ptr[k + 1]], rec)
+    return t1

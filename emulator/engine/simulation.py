@@ -1,0 +1,195 @@
+"""Run loop: drives the Numba kernels chunk by chunk from Python.
+
+The Python layer only cuts the run into chunks of timesteps, generates the
+stimulus window of each chunk, reduces the counters and moves the progress
+bar; every timestep of a chunk runs inside one compiled call.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ResumeError
+from ..image import ChipImage, atomic_write
+from ..io.stimulus import Stimulus
+from ..neurons.models import FLAG_DUAL
+from .accounting import step_cycles
+from .kernels import PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk
+
+COUNTERS = 6
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """Record ``variables`` of neurons ``indices`` of population ``population`` every timestep."""
+    population: str
+    indices: tuple[int, ...]
+    variables: tuple[str, ...] = ("u", "v")
+
+
+def ring_size(max_delay: int) -> int:
+    """Dendritic ring slots: the smallest power of two > max delay (slot = t & (size-1))."""
+    size = 1
+    while size <= max_delay:
+        size <<= 1
+    return size
+
+
+class Simulation:
+    """A ChipImage plus its dynamic state, advanced timestep by timestep.
+
+    >>> sim = Simulation(image, stimulus)          # doctest: +SKIP
+    >>> results = sim.run(1000)                    # doctest: +SKIP
+    """
+
+    def __init__(self, image: ChipImage, stimulus: Stimulus | None = None, probes: tuple[ProbeSpec, ...] = ()):
+        self.image = image
+        self.stimulus = stimulus or Stimulus([])
+        self.probes = tuple(probes)
+        n = image.n_neurons
+        self.tables = Tables(image.neuron_ptr, image.axon_core.astype(np.int64), image.axon_syn_ptr,
+                             image.axon_exp, image.axon_port, image.syn_target, image.syn_weight,
+                             image.syn_delay, image.out_ptr, image.out_axon, image.out_hops,
+                             image.host_out_ptr, image.host_out_axon)
+        self.state = NeuronState(*(np.zeros(n, np.int32) for _ in range(5)))
+        ring = ring_size(image.max_delay)
+        dual = bool(np.any(image.params.flags & FLAG_DUAL))
+        self.buffers = Buffers(np.zeros((ring, n), np.int32),
+                               np.zeros((ring, n) if dual else (1, 1), np.int32),
+                               np.zeros(max(n, 1), np.int32), np.zeros(1, np.int64))
+        self.probe_ids = np.array([image.population(p.population).first_id + i
+                                   for p in self.probes for i in p.indices], np.int64)
+        self.t = 0
+        self._reset_records()
+
+    # ------------------------------------------------------------------ records
+    def _reset_records(self):
+        self._spike_t, self._spike_id = [], []
+        self._probe_vals = []
+        self._step_cycles, self._mean_cycles = [], []
+        self.counter_totals = np.zeros((self.image.n_cores, COUNTERS), np.int64)
+        self.wall_s = 0.0
+        self.t_start = self.t
+
+    # ------------------------------------------------------------------ running
+    def step(self) -> None:
+        """Advance exactly one timestep."""
+        self.run(1, progress=False)
+
+    def run(self, timesteps: int, progress: bool = False, chunk: int | None = None,
+            checkpoint: str | None = None, checkpoint_every: int = 0) -> "Results":
+        """Advance ``timesteps`` steps; return the Results of everything run so far."""
+        from ..io.results import Results
+        chunk = chunk or self._default_chunk()
+        t_end = self.t + timesteps
+        bar = _progress(timesteps, progress)
+        since_ckpt = 0
+        start = time.perf_counter()
+        try:
+            while self.t < t_end:
+                t1 = min(self.t + chunk, t_end)
+                done = self._run_chunk(self.t, t1)
+                bar.update(done)
+                since_ckpt += done
+                if checkpoint and checkpoint_every and since_ckpt >= checkpoint_every:
+                    self.wall_s += time.perf_counter() - start
+                    start = time.perf_counter()
+                    self.save_checkpoint(checkpoint)
+                    since_ckpt = 0
+        finally:
+            bar.close()
+            self.wall_s += time.perf_counter() - start
+        return Results.from_simulation(self)
+
+    def _default_chunk(self) -> int:
+        # keep the (chunk, cores, 6) int64 counter block near 32 MiB
+        per_step = max(1, self.image.n_cores) * COUNTERS * 8
+        return int(min(2000, max(16, (32 << 20) // per_step)))
+
+    def _run_chunk(self, t0: int, t1: int) -> int:
+        steps = t1 - t0
+        host_ptr, host_ids = self.stimulus.window(t0 - 1, t1 - 1)
+        n = self.image.n_neurons
+        cap = n + max(1024, steps * n // 20)
+        rec = Recorder(np.empty(cap, np.int64), np.empty(cap, np.int32), np.zeros(1, np.int64), self.probe_ids,
+                       np.zeros((steps, self.probe_ids.size, len(PROBE_VARS)), np.int32),
+                       np.zeros((steps, self.image.n_cores, COUNTERS), np.int64))
+        t = t0
+        while t < t1:
+            k0 = t - t0
+            t = run_chunk(t, t1, self.tables, self.image.params, self.state, self.buffers,
+                          host_ptr[k0:] - host_ptr[k0], host_ids[host_ptr[k0]:],
+                          rec._replace(probe_vals=rec.probe_vals[k0:], counters=rec.counters[k0:]))
+            if t < t1:          # spike buffer full: keep what was recorded, continue with a bigger one
+                m = int(rec.n_rec[0])
+                self._spike_t.append(rec.spike_t[:m].copy())
+                self._spike_id.append(rec.spike_id[:m].copy())
+                cap *= 2
+                rec = rec._replace(spike_t=np.empty(cap, np.int64), spike_id=np.empty(cap, np.int32),
+                                   n_rec=np.zeros(1, np.int64))
+        m = int(rec.n_rec[0])
+        self._spike_t.append(rec.spike_t[:m].copy())
+        self._spike_id.append(rec.spike_id[:m].copy())
+        self._probe_vals.append(rec.probe_vals)
+        self.counter_totals += rec.counters.sum(axis=0)
+        cyc, mean = step_cycles(rec.counters, self.image.chip)
+        self._step_cycles.append(cyc)
+        self._mean_cycles.append(mean)
+        self.t = t1
+        return steps
+
+    # ------------------------------------------------------------------ checkpoints
+    def fingerprint(self) -> str:
+        """Hash of the image tables and parameters: a checkpoint only resumes the same chip image."""
+        h = hashlib.sha256()
+        for arr in (*self.tables, *self.image.params):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()[:16]
+
+    def save_checkpoint(self, path: str) -> None:
+        """Write state, ring buffers and everything recorded so far to ``path`` (atomically)."""
+        arrays = {f"state_{k}": v for k, v in self.state._asdict().items()}
+        arrays.update({f"buf_{k}": v for k, v in self.buffers._asdict().items()})
+        arrays.update(
+            t=np.int64(self.t), t_start=np.int64(self.t_start), wall_s=np.float64(self.wall_s),
+            fingerprint=np.array(self.fingerprint()), counter_totals=self.counter_totals,
+            spike_t=_cat(self._spike_t, np.int64), spike_id=_cat(self._spike_id, np.int32),
+            probe_vals=_cat(self._probe_vals, np.int32, (0, self.probe_ids.size, len(PROBE_VARS))),
+            step_cycles=_cat(self._step_cycles, np.int64), mean_cycles=_cat(self._mean_cycles, np.float64))
+        atomic_write(path, lambda f: np.savez(f, **arrays))
+
+    def load_checkpoint(self, path: str) -> None:
+        """Restore a checkpoint written by ``save_checkpoint`` for this same image."""
+        with np.load(path) as z:
+            if str(z["fingerprint"]) != self.fingerprint():
+                raise ResumeError(f"{path} was written for a different chip image (config, seed or chip changed); "
+                                  "rerun without --resume")
+            self.state = NeuronState(*(z[f"state_{k}"].copy() for k in NeuronState._fields))
+            self.buffers = Buffers(*(z[f"buf_{k}"].copy() for k in Buffers._fields))
+            self.t, self.t_start, self.wall_s = int(z["t"]), int(z["t_start"]), float(z["wall_s"])
+            self.counter_totals = z["counter_totals"].copy()
+            self._spike_t, self._spike_id = [z["spike_t"].copy()], [z["spike_id"].copy()]
+            self._probe_vals = [z["probe_vals"].copy()]
+            self._step_cycles, self._mean_cycles = [z["step_cycles"].copy()], [z["mean_cycles"].copy()]
+
+
+def _cat(parts, dtype, empty_shape=(0,)):
+    return np.concatenate(parts) if parts else np.zeros(empty_shape, dtype)
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+    return tqdm(total=total, unit="step", desc="emulating", dynamic_ncols=True, leave=False)

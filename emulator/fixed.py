@@ -1,0 +1,128 @@
+"""Fixed-point widths and primitives of the reference chip (Loihi-1 compatible).
+
+Every width and limit of the neuron datapath is a named constant here, named
+like the RTL parameter that carries it (``rtl_models/``). Every primitive is a
+small pure function whose docstring gives the integer formula, its rounding and
+its overflow behaviour. They are Numba-compiled so kernels can inline them, and
+callable from Python on plain ints.
+
+Sources for the semantics: Lava ``lava/proc/lif/models.py`` (the bit-accurate
+``PyLifModelBitAcc``), nengo-loihi ``builder/discretize.py::decay_int`` and its
+emulator, Davies et al. 2018 (IEEE Micro 38(1)). Where this chip differs from
+Lava it is written in ``docs/chip.md``.
+"""
+from __future__ import annotations
+
+from ._jit import kernel
+
+# --- neuron state registers -------------------------------------------------
+U_BITS = 24            #: synaptic current u: signed, wraps on overflow (two's complement)
+V_BITS = 24            #: membrane voltage v: signed, saturates
+V_MAX = (1 << (V_BITS - 1)) - 1     #: +8_388_607, upper saturation of v
+V_MIN = -V_MAX                      #: -8_388_607, lower saturation of v (symmetric, as Lava)
+ACC_BITS = 24          #: dendritic accumulator slot: signed, wraps like u
+
+# --- decays -----------------------------------------------------------------
+DECAY_BITS = 12        #: du, dv, dth are 12-bit unsigned: 0..4095
+DECAY_SHIFT = 12       #: x*(4096-d) >> 12: the multiplier is MSB-aligned to 2**12
+DECAY_MAX = (1 << DECAY_BITS) - 1
+DU_OFFSET = 1          #: Loihi adds 1 to du so that u can decay fully (factor 0)
+DV_OFFSET = 0          #: no offset on dv: dv=0 is a perfect integrator
+
+# --- inputs, bias, threshold ------------------------------------------------
+ACT_SHIFT = 6          #: synaptic input enters u MSB-aligned: w << (6 + exp)
+VTH_SHIFT = 6          #: threshold compared as vth << 6
+VTH_MANT_BITS = 17     #: unsigned threshold mantissa: 0..131071
+BIAS_MANT_BITS = 13    #: signed bias mantissa: -4096..4095
+BIAS_EXP_BITS = 3      #: unsigned bias exponent: bias = mant << exp, exp 0..7
+REFRACT_BITS = 6       #: refractory period in timesteps: 0..63
+
+# --- synapses -----------------------------------------------------------------
+WEIGHT_BITS = 9        #: signed weight mantissa, 8 bits of magnitude + sign: -256..255
+WEIGHT_MIN = -(1 << (WEIGHT_BITS - 1))
+WEIGHT_MAX = (1 << (WEIGHT_BITS - 1)) - 1
+WEIGHT_EXP_MIN = -8    #: 4-bit signed exponent per synapse group
+WEIGHT_EXP_MAX = 7
+DELAY_BITS = 6         #: per-synapse axonal delay field
+MAX_DELAY = 62         #: largest delay in timesteps (6 bits, two codes reserved)
+
+# --- adaptive threshold (ALIF) ------------------------------------------------
+TH_BITS = 24           #: threshold adaptation register: unsigned part of v's range, saturates
+TH_MAX = V_MAX
+
+# --- reset modes ----------------------------------------------------------------
+RESET_ZERO = 0         #: v <- 0 after a spike
+RESET_SUBTRACT = 1     #: v <- v - (vth << 6) after a spike (soft reset)
+
+
+def signed_range(bits: int) -> tuple[int, int]:
+    """Range of a two's-complement field of ``bits`` bits: [-2**(bits-1), 2**(bits-1)-1]."""
+    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+
+def unsigned_range(bits: int) -> tuple[int, int]:
+    """Range of an unsigned field of ``bits`` bits: [0, 2**bits - 1]."""
+    return 0, (1 << bits) - 1
+
+
+@kernel
+def wrap(x, bits):
+    """Two's-complement wrap of ``x`` into ``bits`` bits.
+
+    ``((x + 2**(bits-1)) mod 2**bits) - 2**(bits-1)``, exact for any int64 x.
+    The hardware register simply drops the carry out of its MSB.
+    """
+    half = 1 << (bits - 1)
+    return ((x + half) & ((1 << bits) - 1)) - half
+
+
+@kernel
+def saturate(x, lo, hi):
+    """Clamp ``x`` into ``[lo, hi]`` (the saturating adder of the v register)."""
+    if x > hi:
+        return hi
+    if x < lo:
+        return lo
+    return x
+
+
+@kernel
+def decay(x, d, offset):
+    """Multiplicative decay with rounding toward zero.
+
+    ``sign(x) * ((|x| * (4096 - offset - d)) >> 12)`` computed in int64.
+    The 12-bit decay ``d`` is MSB-aligned against 2**12 (DECAY_SHIFT); the
+    magnitude is shifted, not the signed value, so negative values round
+    toward zero exactly like positive ones (Lava, nengo-loihi ``decay_int``).
+    ``offset`` is DU_OFFSET for u and DV_OFFSET for v.
+    """
+    m = (1 << DECAY_SHIFT) - offset - d
+    if x >= 0:
+        return (x * m) >> DECAY_SHIFT
+    return -(((-x) * m) >> DECAY_SHIFT)
+
+
+@kernel
+def weight_contribution(w, exp):
+    """Dendritic input of one synaptic event: ``w << (6 + exp)``.
+
+    The 9-bit mantissa is MSB-aligned with ACT_SHIFT=6 plus the group's
+    exponent. When ``6 + exp < 0`` (exp = -7, -8) it is an arithmetic right
+    shift, i.e. rounding toward minus infinity, as a hardware shifter does.
+    """
+    s = ACT_SHIFT + exp
+    if s >= 0:
+        return w << s
+    return w >> (-s)
+
+
+@kernel
+def scale_bias(mant, exp):
+    """Effective bias added to v each timestep: ``mant << exp`` (exp in 0..7)."""
+    return mant << exp
+
+
+@kernel
+def threshold_value(vth_mant):
+    """Spike threshold in v units: ``vth_mant << 6`` (VTH_SHIFT MSB alignment)."""
+    return vth_mant << VTH_SHIFT

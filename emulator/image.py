@@ -1,0 +1,167 @@
+"""ChipImage: the mapped chip as plain integer tables (stage 3 of the build).
+
+This is what both the emulator and the RTL load (``emulator.bridge`` writes
+``$readmemh`` files from it), so any difference between them is a real one.
+Per-core tables are concatenated in core order with ``*_ptr`` offsets
+(struct of arrays, CSR style):
+
+* neurons of core ``c`` are ``neuron_ptr[c] .. neuron_ptr[c+1]-1`` (global ids);
+  per-neuron parameters live in ``params`` (a NeuronParams of equal-length arrays)
+* input axons (synapse-list rows) of core ``c`` are ``axon_ptr[c] .. axon_ptr[c+1]-1``;
+  row ``a`` holds synapses ``axon_syn_ptr[a] .. axon_syn_ptr[a+1]-1``, one weight
+  exponent ``axon_exp[a]`` and one dendritic port ``axon_port[a]`` (0 exc, 1 inh)
+* a synapse is (``syn_target`` local neuron index, ``syn_weight`` 9-bit mantissa,
+  ``syn_delay`` timesteps)
+* output axons: neuron ``n`` sends one packet per entry ``out_ptr[n] .. out_ptr[n+1]-1``
+  to global axon ``out_axon[k]`` (whose core is the destination); ``out_hops[k]``
+  is its XY-route length. Host spike sources use ``host_out_ptr``/``host_out_axon``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .config.types import ChipSpec, CoreLimits, CycleCosts, EnergyPrices
+
+
+class NeuronParams(NamedTuple):
+    """Per-neuron register values (struct of arrays, all int32 except flags)."""
+    du: np.ndarray
+    du_inh: np.ndarray
+    dv: np.ndarray
+    vth: np.ndarray          #: threshold mantissa (compared as vth << 6)
+    bias: np.ndarray         #: effective bias, mant << exp
+    refractory: np.ndarray
+    dth: np.ndarray
+    th_inc: np.ndarray
+    flags: np.ndarray        #: uint8, FLAG_* of emulator.neurons.models
+
+    @staticmethod
+    def empty(n: int) -> "NeuronParams":
+        z = [np.zeros(n, np.int32) for _ in range(8)]
+        return NeuronParams(*z, flags=np.zeros(n, np.uint8))
+
+
+@dataclass(frozen=True)
+class PopulationMap:
+    """Where a population lives: chip neurons (global ids) or host sources (host ids)."""
+    name: str
+    model: str
+    size: int
+    first_id: int            #: ids are first_id .. first_id + size - 1
+    on_host: bool            #: True for stimulus sources
+    cores: tuple[int, ...] = ()
+    scale: float = 1.0       #: v counts per physical unit (1.0 for fixed-point populations)
+
+
+@dataclass(eq=False)
+class ChipImage:
+    chip: ChipSpec
+    dt_ms: float
+    core_xy: np.ndarray          #: (n_cores, 2) mesh coordinates of each used core
+    neuron_ptr: np.ndarray       #: int64 (n_cores + 1)
+    params: NeuronParams
+    axon_ptr: np.ndarray         #: int64 (n_cores + 1)
+    axon_syn_ptr: np.ndarray     #: int64 (n_axons + 1)
+    axon_exp: np.ndarray         #: int8 (n_axons)
+    axon_port: np.ndarray        #: uint8 (n_axons)
+    syn_target: np.ndarray       #: uint16 (n_synapses), local neuron index in the axon's core
+    syn_weight: np.ndarray       #: int16 (n_synapses)
+    syn_delay: np.ndarray        #: uint8 (n_synapses)
+    out_ptr: np.ndarray          #: int64 (n_neurons + 1)
+    out_axon: np.ndarray         #: int32 (n_out)
+    out_hops: np.ndarray         #: uint16 (n_out)
+    host_out_ptr: np.ndarray     #: int64 (n_host + 1)
+    host_out_axon: np.ndarray    #: int32
+    host_out_hops: np.ndarray    #: uint16
+    populations: tuple[PopulationMap, ...] = field(default_factory=tuple)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_cores(self) -> int:
+        return int(self.neuron_ptr.size - 1)
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.neuron_ptr[-1])
+
+    @property
+    def n_axons(self) -> int:
+        return int(self.axon_ptr[-1])
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.syn_target.size)
+
+    @property
+    def n_host(self) -> int:
+        return int(self.host_out_ptr.size - 1)
+
+    @property
+    def max_delay(self) -> int:
+        return int(self.syn_delay.max()) if self.syn_delay.size else 0
+
+    @property
+    def axon_core(self) -> np.ndarray:
+        """Core of every input axon (int32)."""
+        return np.repeat(np.arange(self.n_cores, dtype=np.int32), np.diff(self.axon_ptr))
+
+    def population(self, name: str) -> PopulationMap:
+        for p in self.populations:
+            if p.name == name:
+                return p
+        raise KeyError(f"no population {name!r} in this image")
+
+    # ------------------------------------------------------------------ serialization
+    _ARRAYS = ("core_xy", "neuron_ptr", "axon_ptr", "axon_syn_ptr", "axon_exp", "axon_port", "syn_target",
+               "syn_weight", "syn_delay", "out_ptr", "out_axon", "out_hops", "host_out_ptr", "host_out_axon",
+               "host_out_hops")
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the image to one ``.npz`` (atomically: temp file, then rename)."""
+        arrays = {k: getattr(self, k) for k in self._ARRAYS}
+        arrays.update({"param_" + k: v for k, v in self.params._asdict().items()})
+        meta = {"format": "neuroemu-chipimage", "version": 1, "dt_ms": self.dt_ms,
+                "chip": asdict(self.chip), "populations": [asdict(p) for p in self.populations]}
+        arrays["meta_json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "ChipImage":
+        with np.load(path) as z:
+            meta = json.loads(bytes(z["meta_json"]).decode())
+            if meta.get("format") != "neuroemu-chipimage":
+                raise ValueError(f"{path} is not a neuroemu ChipImage")
+            arrays = {k: z[k] for k in cls._ARRAYS}
+            params = NeuronParams(**{k: z["param_" + k] for k in NeuronParams._fields})
+        c = meta["chip"]
+        chip = ChipSpec(**{**c, "limits": CoreLimits(**c["limits"]), "cycles": CycleCosts(**c["cycles"]),
+                           "energy": EnergyPrices(**c["energy"])})
+        pops = tuple(PopulationMap(**{**p, "cores": tuple(p["cores"])}) for p in meta["populations"])
+        return cls(chip=chip, dt_ms=meta["dt_ms"], params=params, populations=pops, **arrays)
+
+
+def atomic_write(path: str | os.PathLike, write) -> None:
+    """Call ``write(fileobj)`` on a temp file beside ``path``, fsync, then rename over ``path``.
+
+    A crash leaves either the old file or the new one, never a torn one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

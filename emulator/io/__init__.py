@@ -1,0 +1,1 @@
+"""Stimulus generators, results and plots."""

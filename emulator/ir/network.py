@@ -1,0 +1,190 @@
+"""Network IR: what the user means, in float (stage 2 of the build).
+
+``build_network(RunConfig) -> Network`` materializes every projection's
+connectivity, weights and delays from the run seed, so the IR is concrete:
+the mapper (``emulator.mapping``) and the float reference simulator
+(``emulator.ir.float_sim``) consume exactly the same synapses. Weights are in
+the target's v units (physical targets) or raw mantissas (fixed targets);
+delays are in timesteps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..config.types import Distribution, ProjectionConfig, RunConfig
+from ..errors import ConfigError
+from ..neurons.models import SOURCE, get_model
+
+
+@dataclass(frozen=True)
+class Population:
+    name: str
+    size: int
+    model: str                       #: a neuron model name, or "source"
+    params: dict = field(default_factory=dict)   #: complete physical parameters
+    fixed: dict = field(default_factory=dict)    #: raw register values (fixed-point mode)
+    max_per_core: int | None = None
+
+    @property
+    def is_source(self) -> bool:
+        return self.model == SOURCE
+
+    @property
+    def is_fixed(self) -> bool:
+        return bool(self.fixed)
+
+
+@dataclass(frozen=True, eq=False)
+class Projection:
+    name: str
+    source: str
+    target: str
+    pre: np.ndarray                  #: int32 source indices, one per synapse
+    post: np.ndarray                 #: int32 target indices
+    weight: np.ndarray               #: float64 (physical) or integer-valued mantissas (fixed)
+    delay: np.ndarray                #: int32 timesteps
+    weight_exp: int | None = None    #: given for fixed-point targets
+    port: str = "auto"
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.pre.size)
+
+
+@dataclass(frozen=True)
+class Network:
+    populations: tuple[Population, ...]
+    projections: tuple[Projection, ...]
+    dt_ms: float
+
+    def population(self, name: str) -> Population:
+        for p in self.populations:
+            if p.name == name:
+                return p
+        raise KeyError(f"no population {name!r}; have {', '.join(p.name for p in self.populations)}")
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(p.n_synapses for p in self.projections)
+
+    def float_forms(self) -> dict:
+        """FloatForm of every physical neuron population, by name."""
+        return {p.name: get_model(p.model).float_form(p.params, self.dt_ms)
+                for p in self.populations if not p.is_source and not p.is_fixed}
+
+
+def projection_rng(seed: int, index: int) -> np.random.Generator:
+    """Independent, reproducible stream for projection ``index`` of a run seeded ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence([seed, 0x5EED, index]))
+
+
+def build_network(cfg: RunConfig) -> Network:
+    """Materialize the validated config into the float Network IR."""
+    pops = tuple(Population(p.name, p.size, p.model, dict(p.params), dict(p.fixed), p.max_per_core)
+                 for p in cfg.network.populations)
+    sizes = {p.name: p.size for p in pops}
+    dt = cfg.run.dt_ms
+    projs = tuple(_materialize(pc, sizes[pc.source], sizes[pc.target], dt, projection_rng(cfg.run.seed, i),
+                               Path(cfg.base_dir))
+                  for i, pc in enumerate(cfg.network.projections))
+    return Network(pops, projs, dt)
+
+
+def _materialize(pc: ProjectionConfig, n_pre: int, n_post: int, dt_ms: float,
+                 rng: np.random.Generator, base: Path) -> Projection:
+    weight = delay = None
+    if pc.connectivity == "all_to_all":
+        pre, post = np.divmod(np.arange(n_pre * n_post, dtype=np.int64), n_post)
+    elif pc.connectivity == "one_to_one":
+        pre = post = np.arange(n_pre, dtype=np.int64)
+    elif pc.connectivity == "fixed_probability":
+        pre, post = _fixed_probability(n_pre, n_post, pc.p, rng)
+    elif pc.connectivity == "fixed_indegree":
+        pre, post = _fixed_indegree(n_pre, n_post, pc.indegree, pc.allow_self and pc.source == pc.target, rng)
+    elif pc.connectivity == "explicit":
+        pre, post, weight, delay = _load_explicit(pc, n_pre, n_post, base)
+    else:  # the loader rejects anything else
+        raise ConfigError(pc.path + ".connectivity", f"unknown connectivity {pc.connectivity!r}")
+    if not pc.allow_self and pc.source == pc.target:
+        keep = pre != post
+        pre, post = pre[keep], post[keep]
+        weight = None if weight is None else weight[keep]
+        delay = None if delay is None else delay[keep]
+    n = pre.size
+    if weight is None:
+        weight = sample(pc.weight, n, rng)
+    if delay is None:
+        d = sample(pc.delay, n, rng)
+        delay = np.rint(d / dt_ms) if pc.delay_unit == "ms" else d
+    return Projection(pc.name, pc.source, pc.target, pre.astype(np.int32), post.astype(np.int32),
+                      np.asarray(weight, dtype=np.float64), np.asarray(delay).astype(np.int32),
+                      pc.weight_exp, pc.port)
+
+
+def sample(dist: Distribution, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` draws of a Distribution (a constant is broadcast, no draw is made)."""
+    if dist.kind == "const":
+        return np.full(n, dist.value, dtype=np.float64)
+    if dist.kind == "uniform":
+        return rng.uniform(dist.low, dist.high, n)
+    if dist.kind == "normal":
+        return rng.normal(dist.mean, dist.std, n)
+    if dist.kind == "uniform_int":
+        return rng.integers(int(dist.low), int(dist.high) + 1, n).astype(np.float64)
+    raise ValueError(f"unknown distribution kind {dist.kind!r}")
+
+
+def _fixed_probability(n_pre, n_post, p, rng):
+    """Bernoulli(p) for every (pre, post) pair, drawn row by row so memory stays O(synapses)."""
+    pres, posts = [], []
+    rows = max(1, (1 << 22) // max(n_post, 1))      # ~4 M draws per block
+    for lo in range(0, n_pre, rows):
+        hi = min(n_pre, lo + rows)
+        mask = rng.random((hi - lo, n_post)) < p
+        r, c = np.nonzero(mask)
+        pres.append(r + lo)
+        posts.append(c)
+    return np.concatenate(pres), np.concatenate(posts)
+
+
+def _fixed_indegree(n_pre, n_post, k, exclude_self, rng):
+    """Each target gets exactly ``k`` distinct random sources."""
+    pre = np.empty(n_post * k, dtype=np.int64)
+    for j in range(n_post):
+        pool = n_pre - 1 if exclude_self else n_pre
+        choice = rng.choice(pool, size=k, replace=False)
+        if exclude_self:
+            choice[choice >= j] += 1
+        pre[j * k:(j + 1) * k] = choice
+    return pre, np.repeat(np.arange(n_post, dtype=np.int64), k)
+
+
+def _load_explicit(pc: ProjectionConfig, n_pre: int, n_post: int, base: Path):
+    path = Path(pc.file) if Path(pc.file).is_absolute() else base / pc.file
+    where = pc.path + ".file"
+    try:
+        data = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(where, f"cannot read {path}: {exc}") from None
+    if isinstance(data, np.ndarray):
+        if data.shape != (n_pre, n_post):
+            raise ConfigError(where, f"{path.name} has shape {data.shape}; expected ({n_pre}, {n_post}) "
+                              f"= ({pc.source} size, {pc.target} size)")
+        pre, post = np.nonzero(data)
+        return pre, post, data[pre, post].astype(np.float64), None
+    with data:
+        missing = {"pre", "post", "weight"} - set(data.files)
+        if missing:
+            raise ConfigError(where, f"{path.name} lacks arrays {sorted(missing)}; needs pre, post, weight")
+        pre, post, w = (np.asarray(data[k]).ravel() for k in ("pre", "post", "weight"))
+        delay = np.asarray(data["delay"]).ravel().astype(np.int64) if "delay" in data.files else None
+    if not (pre.size == post.size == w.size) or (delay is not None and delay.size != pre.size):
+        raise ConfigError(where, f"{path.name}: pre, post, weight (and delay) must have equal lengths")
+    for arr, n, what in ((pre, n_pre, pc.source), (post, n_post, pc.target)):
+        if arr.size and (arr.min() < 0 or arr.max() >= n):
+            raise ConfigError(where, f"{path.name}: index {int(arr.max())} out of range for "
+                              f"population '{what}' of size {n}")
+    return pre.astype(np.int64), post.astype(np.int64), w.astype(np.float64), delay

@@ -1,0 +1,166 @@
+"""The Mapper stage: Network IR + ChipSpec -> ChipImage (+ a MappingReport)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config.types import ChipSpec
+from ..errors import MappingError
+from ..image import ChipImage, NeuronParams, PopulationMap
+from ..ir.network import Network
+from .partition import partition, synapse_word_bits
+from .quantize import Registers, choose_port, quantize_population, quantize_projection
+
+
+@dataclass(frozen=True)
+class ProjectionReport:
+    name: str
+    synapses: int
+    weight_exp: int
+    port: str
+    snr_db: float
+
+
+@dataclass(frozen=True)
+class MappingReport:
+    """Utilization of every limit per core, and how each population/projection was mapped."""
+    chip: ChipSpec
+    core_populations: tuple[tuple[str, ...], ...]
+    neurons: np.ndarray
+    input_axons: np.ndarray
+    output_axons: np.ndarray
+    synapse_bits: np.ndarray
+    population_cores: dict = field(default_factory=dict)
+    projections: tuple[ProjectionReport, ...] = ()
+
+    def utilization(self) -> list[dict]:
+        """One row per core: each limit's use and its fraction of the limit."""
+        lim = self.chip.limits
+        rows = []
+        for c, pops in enumerate(self.core_populations):
+            rows.append({"core": c, "populations": list(pops),
+                         "neurons": int(self.neurons[c]), "neurons_frac": self.neurons[c] / lim.neurons,
+                         "input_axons": int(self.input_axons[c]),
+                         "input_axons_frac": self.input_axons[c] / lim.input_axons,
+                         "output_axons": int(self.output_axons[c]),
+                         "output_axons_frac": self.output_axons[c] / lim.output_axons,
+                         "synapse_bits": int(self.synapse_bits[c]),
+                         "synapse_bits_frac": self.synapse_bits[c] / lim.synapse_memory_bits})
+        return rows
+
+
+def map_network(net: Network, chip: ChipSpec) -> tuple[ChipImage, MappingReport]:
+    """Quantize, partition, place (core k at mesh (k % W, k // W)) and build every table."""
+    chip_pops = [p for p in net.populations if not p.is_source]
+    host_pops = [p for p in net.populations if p.is_source]
+    regs = {p.name: quantize_population(p, net.dt_ms) for p in chip_pops}
+    place = partition(net, chip)
+    n_cores = place.n_cores
+    core_xy = np.stack([np.arange(n_cores) % chip.mesh_width, np.arange(n_cores) // chip.mesh_width], 1)
+    neuron_ptr = np.concatenate([[0], np.cumsum(place.neurons)]).astype(np.int64)
+
+    # global ids: populations fill cores in order, so ids are contiguous per population
+    first_id, host_first, offset, host_offset = {}, {}, 0, 0
+    for p in chip_pops:
+        first_id[p.name], offset = offset, offset + p.size
+    for p in host_pops:
+        host_first[p.name], host_offset = host_offset, host_offset + p.size
+    params = NeuronParams.empty(offset)
+    for p in chip_pops:
+        _fill_params(params, slice(first_id[p.name], first_id[p.name] + p.size), regs[p.name])
+
+    synapses, proj_reports = _collect_synapses(net, chip, place, regs, first_id, neuron_ptr)
+    core, proj, pre, local, mant, delay = synapses
+    order = np.lexsort((local, pre, proj, core))
+    core, proj, pre, local, mant, delay = (a[order] for a in synapses)
+    new_row = np.ones(core.size, bool)
+    new_row[1:] = (core[1:] != core[:-1]) | (proj[1:] != proj[:-1]) | (pre[1:] != pre[:-1])
+    row_start = np.flatnonzero(new_row)
+    row_core, row_proj, row_pre = core[row_start], proj[row_start], pre[row_start]
+    axon_syn_ptr = np.append(row_start, core.size).astype(np.int64)
+    axon_ptr = np.searchsorted(row_core, np.arange(n_cores + 1)).astype(np.int64)
+    exp_of = np.array([r.weight_exp for r in proj_reports], np.int8)
+    port_of = np.array([r.port == "inh" for r in proj_reports], np.uint8)
+
+    # output axon tables: one entry (packet) per row, owned by the row's source
+    is_host = np.array([net.population(p.source).is_source for p in net.projections], bool)
+    src_first = np.array([host_first.get(p.source, first_id.get(p.source, 0)) for p in net.projections], np.int64)
+    src_id = src_first[row_proj] + row_pre
+    axon_ids = np.arange(row_start.size, dtype=np.int32)
+    host_rows = is_host[row_proj] if row_proj.size else np.zeros(0, bool)
+    out_ptr, out_axon, out_hops = _out_table(src_id[~host_rows], axon_ids[~host_rows], offset,
+                                             _core_of_ids(neuron_ptr), row_core, core_xy)
+    host_ptr, host_axon, host_hops = _out_table(src_id[host_rows], axon_ids[host_rows], host_offset,
+                                                None, row_core, core_xy)
+    out_per_core = np.add.reduceat(np.diff(out_ptr), neuron_ptr[:-1]) if n_cores else np.zeros(0, np.int64)
+    _check_output_axons(out_per_core, chip, place)
+
+    pop_maps = tuple(
+        PopulationMap(p.name, p.model, p.size, first_id[p.name], False,
+                      tuple(int(c) for c in np.unique(place.core_of[p.name])), regs[p.name].scale)
+        if not p.is_source else PopulationMap(p.name, p.model, p.size, host_first[p.name], True)
+        for p in net.populations)
+    image = ChipImage(chip=chip, dt_ms=net.dt_ms, core_xy=core_xy.astype(np.int32), neuron_ptr=neuron_ptr,
+                      params=params, axon_ptr=axon_ptr, axon_syn_ptr=axon_syn_ptr, axon_exp=exp_of[row_proj],
+                      axon_port=port_of[row_proj], syn_target=local.astype(np.uint16),
+                      syn_weight=mant.astype(np.int16), syn_delay=delay.astype(np.uint8), out_ptr=out_ptr,
+                      out_axon=out_axon, out_hops=out_hops, host_out_ptr=host_ptr, host_out_axon=host_axon,
+                      host_out_hops=host_hops, populations=pop_maps)
+    core_pops = tuple(tuple(p.name for p in pop_maps if c in p.cores) for c in range(n_cores))
+    report = MappingReport(chip, core_pops, place.neurons, np.diff(axon_ptr), out_per_core, place.synapse_bits,
+                           {p.name: p.cores for p in pop_maps if not p.on_host}, tuple(proj_reports))
+    return image, report
+
+
+def _fill_params(params: NeuronParams, sl: slice, r: Registers) -> None:
+    for name in NeuronParams._fields:
+        getattr(params, name)[sl] = getattr(r, name)
+
+
+def _collect_synapses(net, chip, place, regs, first_id, neuron_ptr):
+    cols = [[] for _ in range(6)]
+    reports = []
+    max_delay = chip.limits.max_delay
+    for i, proj in enumerate(net.projections):
+        tgt = regs[proj.target]
+        mant, exp, snr = quantize_projection(proj, tgt, net.population(proj.target).is_fixed)
+        port = choose_port(proj, tgt)
+        reports.append(ProjectionReport(proj.name, proj.n_synapses, exp, "inh" if port else "exc", snr))
+        if proj.n_synapses and (proj.delay.min() < 0 or proj.delay.max() > max_delay):
+            raise MappingError(f"projection '{proj.name}': delay {int(proj.delay.max())} steps is outside "
+                               f"0..{max_delay} (chip.limits.max_delay)")
+        core = place.core_of[proj.target][proj.post].astype(np.int64)
+        local = first_id[proj.target] + proj.post - neuron_ptr[core]
+        for col, arr in zip(cols, (core, np.full(core.size, i, np.int64), proj.pre.astype(np.int64),
+                                   local, mant, proj.delay)):
+            col.append(arr)
+    arrays = tuple(np.concatenate(c) if c else np.zeros(0, np.int64) for c in cols)
+    return arrays, reports
+
+
+def _core_of_ids(neuron_ptr: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(neuron_ptr.size - 1), np.diff(neuron_ptr))
+
+
+def _out_table(src, axon, n_src, src_core, row_core, core_xy):
+    """CSR of (source id -> destination axons), sorted by source then axon, with XY hop counts.
+
+    Host sources (``src_core`` None) enter the mesh at router (0, 0).
+    """
+    order = np.lexsort((axon, src))
+    src, axon = src[order], axon[order]
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n_src))]).astype(np.int64)
+    dst_xy = core_xy[row_core[axon]] if axon.size else np.zeros((0, 2), np.int64)
+    src_xy = core_xy[src_core[src]] if src_core is not None and src.size else np.zeros_like(dst_xy)
+    hops = np.abs(dst_xy - src_xy).sum(axis=1) if axon.size else np.zeros(0, np.int64)
+    return ptr, axon.astype(np.int32), hops.astype(np.uint16)
+
+
+def _check_output_axons(out_per_core, chip, place):
+    limit = chip.limits.output_axons
+    for c in np.flatnonzero(out_per_core > limit):
+        pops = [name for name, arr in place.core_of.items() if np.any(arr == c)]
+        raise MappingError(f"core {c} (population {', '.join(pops)}): {int(out_per_core[c])} output axons exceed "
+                           f"chip.limits.output_axons = {limit}; lower max_per_core for {pops[0]} so its neurons "
+                           "spread over more cores, or raise the limit")

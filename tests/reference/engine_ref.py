@@ -1,0 +1,66 @@
+"""Plain-Python twin of the whole engine: a ChipImage run timestep by timestep.
+
+Obvious loops over Python ints and dicts; slow, only for small images. It reads
+the ChipImage tables (the shared input) but none of the engine's code paths,
+except the neuron twin in ``neuron_ref``.
+"""
+from .neuron_ref import neuron_step_ref, weight_contribution_ref
+
+
+def run_reference(image, host_spikes, timesteps):
+    """Return (spikes as a list of (t, global id), per-step per-core counters as dicts).
+
+    ``host_spikes``: dict emission step -> list of host ids.
+    """
+    n = image.n_neurons
+    p = {k: [int(x) for x in getattr(image.params, k)] for k in image.params._fields}
+    state = {k: [0] * n for k in ("u", "u_inh", "v", "th", "ref")}
+    core_of_axon = {}
+    for c in range(image.n_cores):
+        for a in range(int(image.axon_ptr[c]), int(image.axon_ptr[c + 1])):
+            core_of_axon[a] = c
+    pending_acc = {}            # (consume step, port, neuron) -> int
+    prev_spikes = []
+    spikes, counters = [], []
+
+    def deliver(t, axon, cnt):
+        c = core_of_axon[axon]
+        cnt[c]["axon_events"] += 1
+        lo, hi = int(image.axon_syn_ptr[axon]), int(image.axon_syn_ptr[axon + 1])
+        for j in range(lo, hi):
+            cnt[c]["synops"] += 1
+            tgt = int(image.neuron_ptr[c]) + int(image.syn_target[j])
+            key = (t + int(image.syn_delay[j]), int(image.axon_port[axon]), tgt)
+            pending_acc[key] = pending_acc.get(key, 0) + weight_contribution_ref(int(image.syn_weight[j]),
+                                                                                 int(image.axon_exp[axon]))
+
+    for t in range(timesteps):
+        cnt = [dict(axon_events=0, synops=0, neuron_updates=0, spikes=0, packets=0, hops=0)
+               for _ in range(image.n_cores)]
+        for nid in prev_spikes:
+            for e in range(int(image.out_ptr[nid]), int(image.out_ptr[nid + 1])):
+                deliver(t, int(image.out_axon[e]), cnt)
+        for h in host_spikes.get(t - 1, []):
+            for e in range(int(image.host_out_ptr[h]), int(image.host_out_ptr[h + 1])):
+                deliver(t, int(image.host_out_axon[e]), cnt)
+        prev_spikes = []
+        for c in range(image.n_cores):
+            for nid in range(int(image.neuron_ptr[c]), int(image.neuron_ptr[c + 1])):
+                cnt[c]["neuron_updates"] += 1
+                a = pending_acc.pop((t, 0, nid), 0)
+                a_inh = pending_acc.pop((t, 1, nid), 0)
+                out = neuron_step_ref(a, a_inh, state["u"][nid], state["u_inh"][nid], state["v"][nid],
+                                      state["th"][nid], state["ref"][nid],
+                                      *(p[k][nid] for k in ("du", "du_inh", "dv", "vth", "bias", "refractory",
+                                                            "dth", "th_inc", "flags")))
+                for k, val in zip(("u", "u_inh", "v", "th", "ref"), out[:5]):
+                    state[k][nid] = val
+                if out[5]:
+                    prev_spikes.append(nid)
+                    spikes.append((t, nid))
+                    cnt[c]["spikes"] += 1
+                    for e in range(int(image.out_ptr[nid]), int(image.out_ptr[nid + 1])):
+                        cnt[c]["packets"] += 1
+                        cnt[c]["hops"] += int(image.out_hops[e])
+        counters.append(cnt)
+    return spikes, counters, state

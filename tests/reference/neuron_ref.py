@@ -1,0 +1,48 @@
+"""Plain-Python twin of ``emulator.neurons.kernels.neuron_step``.
+
+Written from the ordering contract in the kernel's docstring with Python's
+unbounded ints and explicit masks, deliberately not importing emulator.fixed,
+so a shared bug cannot hide.
+"""
+
+U_BITS = V_BITS = ACC_BITS = 24
+V_MAX = 2 ** 23 - 1
+V_MIN = -(2 ** 23 - 1)
+SUBTRACT, ADAPT, DUAL = 1, 2, 4
+
+
+def wrap(x, bits):
+    """Keep the low ``bits`` bits and reinterpret them as two's complement."""
+    x &= (1 << bits) - 1
+    return x - (1 << bits) if x >= 1 << (bits - 1) else x
+
+
+def decay_toward_zero(x, d, offset):
+    """x * (4096 - offset - d) / 4096, truncated toward zero."""
+    num = abs(x) * (4096 - offset - d)
+    q = num // 4096
+    return q if x >= 0 else -q
+
+
+def neuron_step_ref(a, a_inh, u, u_inh, v, th, ref, du, du_inh, dv, vth, bias, refractory, dth, th_inc, flags):
+    u = wrap(decay_toward_zero(u, du, 1) + wrap(a, ACC_BITS), U_BITS)
+    if flags & DUAL:
+        u_inh = wrap(decay_toward_zero(u_inh, du_inh, 1) + wrap(a_inh, ACC_BITS), U_BITS)
+    if flags & ADAPT:
+        th = decay_toward_zero(th, dth, 0)
+    if ref > 0:
+        return u, u_inh, v, th, ref - 1, False
+    v = min(max(decay_toward_zero(v, dv, 0) + u + u_inh + bias, V_MIN), V_MAX)
+    theta = vth * 64 + th
+    if v > theta:
+        v = v - theta if flags & SUBTRACT else 0
+        if flags & ADAPT:
+            th = min(th + th_inc * 64, V_MAX)
+        return u, u_inh, v, th, refractory, True
+    return u, u_inh, v, th, ref, False
+
+
+def weight_contribution_ref(w, exp):
+    """w * 2**(6+exp), floored when the shift is negative."""
+    s = 6 + exp
+    return w * 2 ** s if s >= 0 else w // 2 ** (-s)
