@@ -97,9 +97,10 @@ def decay(x, d, offset):
     ``offset`` is DU_OFFSET for u and DV_OFFSET for v.
     """
     m = (1 << DECAY_SHIFT) - offset - d
-    if x >= 0:
-        return (x * m) >> DECAY_SHIFT
-    return -(((-x) * m) >> DECAY_SHIFT)
+    # branch-free truncation toward zero: a negative product is biased by
+    # 2**12 - 1 before the arithmetic shift, turning floor into ceil
+    p = x * m
+    return (p + ((p >> 63) & ((1 << DECAY_SHIFT) - 1))) >> DECAY_SHIFT
 
 
 @kernel

@@ -80,6 +80,8 @@ class ChipImage:
     host_out_ptr: np.ndarray     #: int64 (n_host + 1)
     host_out_axon: np.ndarray    #: int32
     host_out_hops: np.ndarray    #: uint16
+    init_u: np.ndarray = None    #: int32 (n_neurons): initial u register (zeros when None)
+    init_v: np.ndarray = None    #: int32 (n_neurons): initial v register
     populations: tuple[PopulationMap, ...] = field(default_factory=tuple)
 
     # ------------------------------------------------------------------ sizes
@@ -121,7 +123,12 @@ class ChipImage:
     # ------------------------------------------------------------------ serialization
     _ARRAYS = ("core_xy", "neuron_ptr", "axon_ptr", "axon_syn_ptr", "axon_exp", "axon_port", "syn_target",
                "syn_weight", "syn_delay", "out_ptr", "out_axon", "out_hops", "host_out_ptr", "host_out_axon",
-               "host_out_hops")
+               "host_out_hops", "init_u", "init_v")
+
+    def __post_init__(self):
+        for name in ("init_u", "init_v"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(self.n_neurons, np.int32))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the image to one ``.npz`` (atomically: temp file, then rename)."""

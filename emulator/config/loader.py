@@ -8,21 +8,17 @@ naming the YAML path; the layout is documented in ``docs/yaml.md``.
 """
 from __future__ import annotations
 
-import copy
 import os
-import re
 from dataclasses import fields, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple
 
-import yaml
-
 from .. import fixed as fx
 from ..errors import ConfigError
 from ..neurons.models import MODELS, SOURCE
-from .schema import (at, boolean, choice, get, identifier, integer, is_integer, item, mapping, nullable, number,
-                     param, section, seq, show, string, suggest)
+from .schema import (apply_overrides, at, boolean, choice, get, identifier, integer, is_integer, item, mapping,
+                     nullable, number, param, read_yaml, section, seq, show, string, suggest)
 from .types import (ChipSpec, CoreLimits, CycleCosts, Distribution, EnergyPrices, NetworkConfig, OutputConfig,
                     PopulationConfig, ProbeConfig, ProjectionConfig, RunConfig, RunSettings, StimulusConfig)
 
@@ -33,7 +29,7 @@ _BUILTIN_DIR = Path(__file__).resolve().parent.parent / "data" / "chips"
 
 _TOP_KEYS = ("chip", "network", "stimulus", "run")
 _CHIP_KEYS = ("base", "name", "mesh", "clock_mhz", "limits", "cycles", "energy")
-_POP_KEYS = ("name", "size", "model", "params", "fixed", "max_per_core")
+_POP_KEYS = ("name", "size", "model", "params", "fixed", "max_per_core", "initial")
 _PROJ_KEYS = ("name", "source", "target", "connectivity", "p", "indegree", "file", "weight", "weight_exp",
               "delay", "delay_ms", "allow_self", "port")
 #: connectivity -> the key it needs (and that no other connectivity accepts)
@@ -48,136 +44,6 @@ _RUN_CHECKS = {"timesteps": partial(integer, lo=1), "dt_ms": partial(number, lo=
 _OUTPUT_CHECKS = {"spikes": boolean, "probes": boolean, "raster": boolean,
                   "checkpoint_every": partial(integer, lo=0)}
 _DATA_SUFFIXES = (".npy", ".npz")
-
-
-# ----------------------------------------------------------------- reading YAML
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads ``1e3`` as a float (YAML 1.2) and rejects duplicate keys."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:        # unhashable key: SafeConstructor reports it
-                continue
-            if duplicate:
-                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}",
-                                                        key_node.start_mark)
-        return super().construct_mapping(node, deep)
-
-
-_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
-                              re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-                              list("-+0123456789"))
-
-
-def read_yaml(file: str | os.PathLike) -> Any:
-    """Parse a YAML file; a missing file or a syntax error is a ConfigError with file:line:column."""
-    file = Path(file)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(file), "file not found; check the path") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(str(file), f"cannot read the file: {e}") from None
-    return _parse_yaml(text, str(file))
-
-
-def _parse_yaml(text: str, where: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        raise ConfigError(f"{where}:{mark.line + 1}:{mark.column + 1}",
-                          f"invalid YAML: {e.problem or e.context}") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(where, f"invalid YAML: {e}") from None
-
-
-# ----------------------------------------------------------------- overrides
-_OVERRIDE_PATH = re.compile(r"[^.\[\]=\s]+(\[\d+\])*(\.[^.\[\]=\s]+(\[\d+\])*)*")
-_OVERRIDE_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
-
-
-def apply_overrides(raw: Any, overrides: Iterable[str] | str = ()) -> Any:
-    """A deep copy of ``raw`` with each ``"path=value"`` override applied, in order.
-
-    ``path`` is dotted (``run.timesteps``); list items are addressed by index
-    (``network.populations[1]`` or ``network.populations.1``) or by their ``name``
-    (``network.populations.exc``; projections also by ``<source>_<target>``).
-    Missing intermediate mappings are created; ``value`` is parsed as YAML
-    (``200``, ``[4, 4]``, ``{uniform: [0, 1]}``, ``null``).
-    """
-    out = copy.deepcopy(raw)
-    overrides = [overrides] if isinstance(overrides, str) else list(overrides)
-    for text in overrides:
-        if not isinstance(text, str) or "=" not in text:
-            raise ConfigError("--set", f"expected PATH=VALUE, got {show(text)}")
-        path, _, value = text.partition("=")
-        path = path.strip()
-        if not _OVERRIDE_PATH.fullmatch(path):
-            raise ConfigError(path or "--set", f"--set: malformed path in {text!r}; "
-                                               "use dotted keys and [index], e.g. network.populations[0].size")
-        if not isinstance(out, dict):
-            raise ConfigError(path, f"--set: the config is {show(out)}, not a mapping")
-        tokens = [int(i) if i else key for i, key in _OVERRIDE_TOKEN.findall(path)]
-        _set(out, tokens, _parse_yaml(value, f"--set {path}"), path)
-    return out
-
-
-def _set(root: dict, tokens: list, value: Any, path: str) -> None:
-    node, where = root, ""
-    for n, token in enumerate(tokens):
-        last = n == len(tokens) - 1
-        if isinstance(node, dict) and not isinstance(token, int):
-            if last:
-                node[token] = value
-                return
-            child = node.get(token)
-            if child is None:        # create missing intermediate mappings
-                child = node[token] = {}
-            elif node is root and token == "chip" and isinstance(child, str):
-                child = node[token] = {"base": child}     # chip: loihi1 -> {base: loihi1, ...}
-            where = at(where, token)
-        elif isinstance(node, list):
-            index = _list_index(node, token, where, path)
-            if last:
-                node[index] = value
-                return
-            child, where = node[index], item(where, index)
-        else:
-            raise ConfigError(path, f"--set: cannot go into {where or 'the config'} with "
-                                    f"{token!r}: it is {show(node)}")
-        node = child
-
-
-def _list_index(items: list, token: Any, where: str, path: str) -> int:
-    if isinstance(token, int) or token.isdigit():
-        index = int(token)
-        if index >= len(items):
-            raise ConfigError(path, f"--set: index {index} is out of range; {where} has {len(items)} item(s)")
-        return index
-    names = [_item_name(x) for x in items]
-    if token not in names:
-        known = ", ".join(str(x) for x in names if x) or "none"
-        raise ConfigError(path, f"--set: no item named {token!r} in {where}; names: {known}"
-                                f"{suggest(token, [x for x in names if x])}")
-    return names.index(token)
-
-
-def _item_name(x: Any) -> str | None:
-    if not isinstance(x, dict):
-        return None
-    if isinstance(x.get("name"), str):
-        return x["name"]
-    if isinstance(x.get("source"), str) and isinstance(x.get("target"), str):
-        return f"{x['source']}_{x['target']}"
-    return None
 
 
 # ----------------------------------------------------------------- chip
@@ -328,7 +194,7 @@ def _population(raw: Any, path: str) -> PopulationConfig:
     model = get(m, "model", path, choice, options=(*MODELS, SOURCE), what="neuron model")
     max_per_core = get(m, "max_per_core", path, nullable(integer), None, lo=1)
     if model == SOURCE:
-        for key in ("params", "fixed", "max_per_core"):
+        for key in ("params", "fixed", "max_per_core", "initial"):
             if key in m:
                 raise ConfigError(at(path, key), f"a source population lives on the host and is driven by "
                                                  f"stimulus.{name}; it takes no {key}: remove it")
@@ -336,6 +202,7 @@ def _population(raw: Any, path: str) -> PopulationConfig:
     if "params" in m and "fixed" in m:
         raise ConfigError(path, "give either params (physical units) or fixed (raw register values), not both")
     nm = MODELS[model]
+    common = dict(max_per_core=max_per_core, path=path, initial=get(m, "initial", path, _initial, {}))
     if "fixed" in m:
         fixed = _model_params(m["fixed"], at(path, "fixed"), nm.fixed)
         if fixed.get("vth") is None:
@@ -343,9 +210,15 @@ def _population(raw: Any, path: str) -> PopulationConfig:
                                                  "a spike when v > vth << 6)")
         defaults = {k: prm.default for k, prm in nm.fixed.items() if prm.default is not None}
         fixed = {**defaults, **{k: v for k, v in fixed.items() if v is not None}}
-        return PopulationConfig(name, size, model, fixed=fixed, max_per_core=max_per_core, path=path)
+        return PopulationConfig(name, size, model, fixed=fixed, **common)
     params = nm.with_defaults(_model_params(m.get("params"), at(path, "params"), nm.physical), nm.physical)
-    return PopulationConfig(name, size, model, params=params, max_per_core=max_per_core, path=path)
+    return PopulationConfig(name, size, model, params=params, **common)
+
+
+def _initial(raw: Any, path: str) -> dict[str, Distribution]:
+    """Initial ``u``/``v`` (units of v, or register counts for fixed populations): number or distribution."""
+    m = section(raw, path, ("u", "v"))
+    return {k: _distribution(v, at(path, k), ("uniform", "normal"), number) for k, v in m.items()}
 
 
 def _model_params(raw: Any, path: str, table: dict) -> dict:
@@ -518,6 +391,8 @@ def _stimulus(raw: Any, path: str, pop: PopulationConfig, ctx: _Ctx) -> Stimulus
 
 def _values(m: dict, key: str, path: str, check, length: int | None = None) -> tuple:
     """The list ``m[key]`` (empty if absent) with ``check`` applied to each element."""
+    if key not in m:
+        return ()
     kpath = at(path, key)
     return tuple(check(v, item(kpath, i)) for i, v in enumerate(seq(m.get(key), kpath, length=length)))
 

@@ -1,21 +1,28 @@
-"""Small, declarative checks for raw YAML values.
+"""The raw-YAML layer: reading files, applying ``--set`` overrides, checking values.
 
-Each checker takes the raw value and its YAML path (``network.populations[0].size``)
-and returns the cleaned value, or raises exactly one :class:`ConfigError` that names
-the path, what was expected and what was found. Nothing here knows the run-config
-layout; :mod:`emulator.config.loader` composes these checks.
+Nothing here knows the run-config layout; :mod:`emulator.config.loader` composes
+these pieces. Each checker takes the raw value and its YAML path
+(``network.populations[0].size``) and returns the cleaned value, or raises
+exactly one :class:`ConfigError` that names the path, what was expected and
+what was found.
 """
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 import numbers
+import os
 import re
+from pathlib import Path
 from typing import Any, Callable, Iterable
+
+import yaml
 
 from ..errors import ConfigError
 
 __all__ = [
+    "read_yaml", "parse_yaml", "apply_overrides",
     "REQUIRED", "at", "item", "show", "suggest", "mapping", "get", "section", "seq",
     "is_integer", "integer", "number", "boolean", "string", "identifier", "choice", "nullable", "param",
     "PARAM_CHOICES",
@@ -74,7 +81,7 @@ def mapping(value: Any, path: str, valid: Iterable[str], required: Iterable[str]
     return value
 
 
-def get(m: dict, key: str, path: str, check: Callable, default: Any = REQUIRED, **kw) -> Any:
+def get(m: dict, key: str, path: str, check: Callable, default: Any = REQUIRED, /, **kw) -> Any:
     """``check(m[key], path.key, **kw)``, or ``default`` when the key is absent."""
     if key not in m:
         if default is REQUIRED:
@@ -194,3 +201,134 @@ def param(value: Any, path: str, name: str, prm) -> Any:
     if name in PARAM_CHOICES:
         return choice(value, path, PARAM_CHOICES[name], what=name)
     return string(value, path)
+
+
+# ----------------------------------------------------------------- reading YAML
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads ``1e3`` as a float (YAML 1.2) and rejects duplicate keys."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:        # unhashable key: SafeConstructor reports it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}",
+                                                        key_node.start_mark)
+        return super().construct_mapping(node, deep)
+
+
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
+                              re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                              list("-+0123456789"))
+
+
+def read_yaml(file: str | os.PathLike) -> Any:
+    """Parse a YAML file; a missing file or a syntax error is a ConfigError with file:line:column."""
+    file = Path(file)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(file), "file not found; check the path") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(str(file), f"cannot read the file: {e}") from None
+    return parse_yaml(text, str(file))
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """Parse YAML ``text``; a syntax error is a ConfigError at ``where:line:column``."""
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        raise ConfigError(f"{where}:{mark.line + 1}:{mark.column + 1}",
+                          f"invalid YAML: {e.problem or e.context}") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(where, f"invalid YAML: {e}") from None
+
+
+# ----------------------------------------------------------------- overrides
+_OVERRIDE_PATH = re.compile(r"[^.\[\]=\s]+(\[\d+\])*(\.[^.\[\]=\s]+(\[\d+\])*)*")
+_OVERRIDE_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def apply_overrides(raw: Any, overrides: Iterable[str] | str = ()) -> Any:
+    """A deep copy of ``raw`` with each ``"path=value"`` override applied, in order.
+
+    ``path`` is dotted (``run.timesteps``); list items are addressed by index
+    (``network.populations[1]`` or ``network.populations.1``) or by their ``name``
+    (``network.populations.exc``; projections also by ``<source>_<target>``).
+    Missing intermediate mappings are created; ``value`` is parsed as YAML
+    (``200``, ``[4, 4]``, ``{uniform: [0, 1]}``, ``null``).
+    """
+    out = copy.deepcopy(raw)
+    overrides = [overrides] if isinstance(overrides, str) else list(overrides)
+    for text in overrides:
+        if not isinstance(text, str) or "=" not in text:
+            raise ConfigError("--set", f"expected PATH=VALUE, got {show(text)}")
+        path, _, value = text.partition("=")
+        path = path.strip()
+        if not _OVERRIDE_PATH.fullmatch(path):
+            raise ConfigError(path or "--set", f"--set: malformed path in {text!r}; "
+                                               "use dotted keys and [index], e.g. network.populations[0].size")
+        if not isinstance(out, dict):
+            raise ConfigError(path, f"--set: the config is {show(out)}, not a mapping")
+        tokens = [int(i) if i else key for i, key in _OVERRIDE_TOKEN.findall(path)]
+        _set(out, tokens, parse_yaml(value, f"--set {path}"), path)
+    return out
+
+
+def _set(root: dict, tokens: list, value: Any, path: str) -> None:
+    node, where = root, ""
+    for n, token in enumerate(tokens):
+        last = n == len(tokens) - 1
+        if isinstance(node, dict) and not isinstance(token, int):
+            if last:
+                node[token] = value
+                return
+            child = node.get(token)
+            if child is None:        # create missing intermediate mappings
+                child = node[token] = {}
+            elif node is root and token == "chip" and isinstance(child, str):
+                child = node[token] = {"base": child}     # chip: loihi1 -> {base: loihi1, ...}
+            where = at(where, token)
+        elif isinstance(node, list):
+            index = _list_index(node, token, where, path)
+            if last:
+                node[index] = value
+                return
+            child, where = node[index], item(where, index)
+        else:
+            raise ConfigError(path, f"--set: cannot go into {where or 'the config'} with "
+                                    f"{token!r}: it is {show(node)}")
+        node = child
+
+
+def _list_index(items: list, token: Any, where: str, path: str) -> int:
+    if isinstance(token, int) or token.isdigit():
+        index = int(token)
+        if index >= len(items):
+            raise ConfigError(path, f"--set: index {index} is out of range; {where} has {len(items)} item(s)")
+        return index
+    names = [_item_name(x) for x in items]
+    if token not in names:
+        known = ", ".join(str(x) for x in names if x) or "none"
+        raise ConfigError(path, f"--set: no item named {token!r} in {where}; names: {known}"
+                                f"{suggest(token, [x for x in names if x])}")
+    return names.index(token)
+
+
+def _item_name(x: Any) -> str | None:
+    if not isinstance(x, dict):
+        return None
+    if isinstance(x.get("name"), str):
+        return x["name"]
+    if isinstance(x.get("source"), str) and isinstance(x.get("target"), str):
+        return f"{x['source']}_{x['target']}"
+    return None

@@ -77,6 +77,9 @@ class PopulationConfig:
     params: dict[str, Any] = field(default_factory=dict)
     fixed: dict[str, Any] = field(default_factory=dict)
     max_per_core: int | None = None   #: cap on neurons per core for this population
+    initial: dict[str, "Distribution"] = field(default_factory=dict)
+    """initial values of state variables ``v`` and ``u`` (units of v for
+    physical populations, register counts for fixed ones); default 0"""
     path: str = ""                    #: YAML path, for error messages
 
 

@@ -54,7 +54,9 @@ class Simulation:
                              image.axon_exp, image.axon_port, image.syn_target, image.syn_weight,
                              image.syn_delay, image.out_ptr, image.out_axon, image.out_hops,
                              image.host_out_ptr, image.host_out_axon)
-        self.state = NeuronState(*(np.zeros(n, np.int32) for _ in range(5)))
+        zeros = [np.zeros(n, np.int32) for _ in range(3)]
+        self.state = NeuronState(u=image.init_u.copy(), u_inh=zeros[0], v=image.init_v.copy(), th=zeros[1],
+                                 ref=zeros[2])
         ring = ring_size(image.max_delay)
         dual = bool(np.any(image.params.flags & FLAG_DUAL))
         self.buffers = Buffers(np.zeros((ring, n), np.int32),

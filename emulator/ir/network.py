@@ -27,6 +27,7 @@ class Population:
     params: dict = field(default_factory=dict)   #: complete physical parameters
     fixed: dict = field(default_factory=dict)    #: raw register values (fixed-point mode)
     max_per_core: int | None = None
+    initial: dict = field(default_factory=dict)  #: variable name -> float64 array (size,)
 
     @property
     def is_source(self) -> bool:
@@ -81,10 +82,17 @@ def projection_rng(seed: int, index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, 0x5EED, index]))
 
 
+def population_rng(seed: int, index: int) -> np.random.Generator:
+    """Independent stream for the initial state of population ``index``."""
+    return np.random.default_rng(np.random.SeedSequence([seed, 0x1A17, index]))
+
+
 def build_network(cfg: RunConfig) -> Network:
     """Materialize the validated config into the float Network IR."""
-    pops = tuple(Population(p.name, p.size, p.model, dict(p.params), dict(p.fixed), p.max_per_core)
-                 for p in cfg.network.populations)
+    pops = tuple(Population(p.name, p.size, p.model, dict(p.params), dict(p.fixed), p.max_per_core,
+                            {var: sample(dist, p.size, population_rng(cfg.run.seed, i))
+                             for var, dist in sorted(p.initial.items())})
+                 for i, p in enumerate(cfg.network.populations))
     sizes = {p.name: p.size for p in pops}
     dt = cfg.run.dt_ms
     projs = tuple(_materialize(pc, sizes[pc.source], sizes[pc.target], dt, projection_rng(cfg.run.seed, i),

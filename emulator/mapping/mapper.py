@@ -9,8 +9,9 @@ from ..config.types import ChipSpec
 from ..errors import MappingError
 from ..image import ChipImage, NeuronParams, PopulationMap
 from ..ir.network import Network
+from ..neurons.models import FLAG_DUAL
 from .partition import partition, synapse_word_bits
-from .quantize import Registers, choose_port, quantize_population, quantize_projection
+from .quantize import Registers, choose_port, initial_registers, quantize_population, quantize_projection
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,11 @@ def map_network(net: Network, chip: ChipSpec) -> tuple[ChipImage, MappingReport]
     for p in host_pops:
         host_first[p.name], host_offset = host_offset, host_offset + p.size
     params = NeuronParams.empty(offset)
+    init_u, init_v = np.zeros(offset, np.int32), np.zeros(offset, np.int32)
     for p in chip_pops:
-        _fill_params(params, slice(first_id[p.name], first_id[p.name] + p.size), regs[p.name])
+        sl = slice(first_id[p.name], first_id[p.name] + p.size)
+        _fill_params(params, sl, regs[p.name])
+        init_u[sl], init_v[sl] = initial_registers(p, regs[p.name])
 
     synapses, proj_reports = _collect_synapses(net, chip, place, regs, first_id, neuron_ptr)
     core, proj, pre, local, mant, delay = synapses
@@ -106,7 +110,8 @@ def map_network(net: Network, chip: ChipSpec) -> tuple[ChipImage, MappingReport]
                       axon_port=port_of[row_proj], syn_target=local.astype(np.uint16),
                       syn_weight=mant.astype(np.int16), syn_delay=delay.astype(np.uint8), out_ptr=out_ptr,
                       out_axon=out_axon, out_hops=out_hops, host_out_ptr=host_ptr, host_out_axon=host_axon,
-                      host_out_hops=host_hops, populations=pop_maps)
+                      host_out_hops=host_hops, init_u=init_u, init_v=init_v,
+                      populations=pop_maps)
     core_pops = tuple(tuple(p.name for p in pop_maps if c in p.cores) for c in range(n_cores))
     report = MappingReport(chip, core_pops, place.neurons, np.diff(axon_ptr), out_per_core, place.synapse_bits,
                            {p.name: p.cores for p in pop_maps if not p.on_host}, tuple(proj_reports))
@@ -125,7 +130,7 @@ def _collect_synapses(net, chip, place, regs, first_id, neuron_ptr):
     for i, proj in enumerate(net.projections):
         tgt = regs[proj.target]
         mant, exp, snr = quantize_projection(proj, tgt, net.population(proj.target).is_fixed)
-        port = choose_port(proj, tgt)
+        port = choose_port(proj, bool(tgt.flags & FLAG_DUAL))
         reports.append(ProjectionReport(proj.name, proj.n_synapses, exp, "inh" if port else "exc", snr))
         if proj.n_synapses and (proj.delay.min() < 0 or proj.delay.max() > max_delay):
             raise MappingError(f"projection '{proj.name}': delay {int(proj.delay.max())} steps is outside "

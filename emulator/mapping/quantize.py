@@ -73,6 +73,16 @@ def _raw_registers(pop: Population, model) -> Registers:
         scale=1.0, gain=1.0)
 
 
+def initial_registers(pop: Population, r: Registers) -> tuple[np.ndarray, np.ndarray]:
+    """Initial (u, v) registers: ``U = gain * u * scale``, ``V = v * scale``, saturated to 24 bits."""
+    out = []
+    for var, factor in (("u", r.gain * r.scale), ("v", r.scale)):
+        x = pop.initial.get(var)
+        x = np.zeros(pop.size) if x is None else np.rint(np.asarray(x) * factor)
+        out.append(np.clip(x, fx.V_MIN, fx.V_MAX).astype(np.int32))
+    return out[0], out[1]
+
+
 def _mantissa(v_counts: float) -> int:
     """Threshold-style mantissa ``round(v / 2**6)``, clipped to the 17-bit field."""
     return min(int(round(v_counts / (1 << fx.VTH_SHIFT))), (1 << fx.VTH_MANT_BITS) - 1)
@@ -150,9 +160,8 @@ def quantize_projection(proj: Projection, target: Registers, target_fixed: bool
     return mant, exp, snr
 
 
-def choose_port(proj: Projection, target: Registers) -> int:
-    """Dendritic port of a projection: 1 (inh) or 0 (exc)."""
-    dual = bool(target.flags & FLAG_DUAL)
+def choose_port(proj: Projection, dual: bool) -> int:
+    """Dendritic port of a projection: 1 (inh) or 0 (exc); ``dual``: the target has an inh port."""
     if proj.port == "inh" and not dual:
         raise MappingError(f"projection '{proj.name}': port 'inh' needs a target with a separate inhibitory "
                            f"current (tau_syn_inh_ms or du_inh on population '{proj.target}')")

@@ -14,7 +14,9 @@ def run_reference(image, host_spikes, timesteps):
     """
     n = image.n_neurons
     p = {k: [int(x) for x in getattr(image.params, k)] for k in image.params._fields}
-    state = {k: [0] * n for k in ("u", "u_inh", "v", "th", "ref")}
+    state = {k: [0] * n for k in ("u_inh", "th", "ref")}
+    state["u"] = [int(x) for x in image.init_u]
+    state["v"] = [int(x) for x in image.init_v]
     core_of_axon = {}
     for c in range(image.n_cores):
         for a in range(int(image.axon_ptr[c]), int(image.axon_ptr[c + 1])):

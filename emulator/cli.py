@@ -1,0 +1,187 @@
+"""``neuroemu`` command line: a thin layer over ``emulator.api``.
+
+Bad input never prints a traceback: every NeuroemuError becomes one line
+``neuroemu: error: <what and where>`` and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+from . import __version__, api
+from .errors import NeuroemuError
+
+DEFAULT_CONFIG = "demo"
+
+
+def builtin_example(name: str) -> Path:
+    """Path of an example config shipped inside the package (``emulator/data/examples``)."""
+    return Path(str(resources.files("emulator") / "data" / "examples" / f"{name}.yaml"))
+
+
+def _config_path(arg: str | None) -> Path:
+    if arg is None:
+        return builtin_example(DEFAULT_CONFIG)
+    path = Path(arg)
+    if not path.exists() and not path.suffix and builtin_example(arg).exists():
+        return builtin_example(arg)
+    return path
+
+
+def _overrides(args) -> list[str]:
+    extra = list(args.set or [])
+    if getattr(args, "timesteps", None) is not None:
+        extra.append(f"run.timesteps={args.timesteps}")
+    if getattr(args, "seed", None) is not None:
+        extra.append(f"run.seed={args.seed}")
+    return extra
+
+
+def _load(args):
+    path = _config_path(args.config)
+    return path, api.load_config(path, overrides=_overrides(args))
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_run(args) -> int:
+    t_start = time.perf_counter()
+    path, cfg = _load(args)
+    out = Path(args.output) if args.output else Path("runs") / path.stem
+    built = api.build(cfg)
+    ckpt = out / "checkpoint.npz"
+    if not args.quiet:
+        print(f"neuroemu {__version__}: {path} -> {out}/  ({built.image.n_neurons} neurons, "
+              f"{built.image.n_synapses} synapses on {built.image.n_cores} cores)", file=sys.stderr)
+    results = api.simulate(built, progress=not args.quiet and not args.no_progress, checkpoint=ckpt,
+                           resume=args.resume)
+    o = cfg.run.outputs
+    report = results.save(out, spikes=o.spikes, probes=o.probes, raster=o.raster,
+                          report_extra={"config": str(path), "seed": cfg.run.seed,
+                                        "command_wall_s": time.perf_counter() - t_start})
+    if ckpt.exists():
+        ckpt.unlink()       # the run finished: its results supersede the checkpoint
+    if not args.quiet:
+        print(format_summary(report))
+    return 0
+
+
+def cmd_validate(args) -> int:
+    path, cfg = _load(args)
+    built = api.build(cfg)
+    img = built.image
+    print(f"{path}: OK: {len(cfg.network.populations)} populations, {len(cfg.network.projections)} projections, "
+          f"{img.n_synapses} synapses; fits on {img.n_cores} of {cfg.chip.n_cores} cores of chip '{cfg.chip.name}'")
+    return 0
+
+
+def cmd_info(args) -> int:
+    path, cfg = _load(args)
+    built = api.build(cfg)
+    print(format_mapping(built))
+    return 0
+
+
+# ---------------------------------------------------------------------- formatting
+def format_summary(r: dict) -> str:
+    e = r["energy_pj"]
+    rows = [
+        ("timesteps", f"{r['timesteps']}  ({r['biological_time_s']:.3f} s at dt = {r['dt_ms']} ms)"),
+        ("neurons / synapses / cores", f"{r['neurons']} / {r['synapses']} / {r['cores']}"),
+        ("spikes", f"{r['spikes']}"),
+        ("mean rate", f"{r['mean_rate_hz']:.3f} Hz  (" + ", ".join(f"{k} {v:.2f}" for k, v in r["rates_hz"].items())
+         + ")"),
+        ("synaptic ops", f"{r['synaptic_ops']}"),
+        ("cycles per timestep", f"max {r['cycles_per_timestep_max']}, mean {r['cycles_per_timestep_mean']:.1f} "
+                                f"(slowest core + barrier); core mean {r['core_cycles_per_timestep_mean']:.1f}"),
+        ("chip time", f"{r['chip_time_s'] * 1e3:.3f} ms at the chip clock"),
+        ("energy", f"{e['total'] / 1e6:.3f} uJ  (synops {e['synops'] / 1e6:.3f}, neurons "
+                   f"{e['neuron_updates'] / 1e6:.3f}, spikes {e['spikes'] / 1e6:.3f}, hops {e['hops'] / 1e6:.3f})"),
+        ("wall time", f"{r['wall_s']:.3f} s emulation, {r['command_wall_s']:.2f} s command"),
+        ("synaptic events/s", f"{r['synaptic_events_per_s']:.3e}"),
+        ("results", ", ".join(f"{v}" for v in [*r["files"].values(), "report.json"])),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def format_mapping(built) -> str:
+    img, rep = built.image, built.report
+    lim = img.chip.limits
+    lines = [f"chip '{img.chip.name}': {img.chip.mesh_width} x {img.chip.mesh_height} mesh, {img.n_cores} cores used",
+             "", "populations:"]
+    for p in img.populations:
+        where = "host (stimulus source)" if p.on_host else f"cores {_ranges(p.cores)}"
+        lines.append(f"  {p.name:<12} {p.model:<7} {p.size:>8} neurons  {where}")
+    lines += ["", "projections:"]
+    for pr in rep.projections:
+        snr = "exact" if pr.snr_db == float("inf") else f"{pr.snr_db:.1f} dB"
+        lines.append(f"  {pr.name:<16} {pr.synapses:>9} synapses  weight exp {pr.weight_exp:+d}  port {pr.port}  "
+                     f"quantization SNR {snr}")
+    lines += ["", f"per core (limits: neurons {lim.neurons}, input axons {lim.input_axons}, output axons "
+                  f"{lim.output_axons}, synapse memory {lim.synapse_memory_bits} bits):",
+              f"  {'core':>4} {'xy':>7}  {'neurons':>13} {'input axons':>13} {'output axons':>13} "
+              f"{'synapse bits':>18}  populations"]
+    for row, xy in zip(rep.utilization(), img.core_xy):
+        lines.append(f"  {row['core']:>4} {f'({xy[0]},{xy[1]})':>7}  "
+                     + " ".join(f"{row[k]:>7} {100 * row[k + '_frac']:>4.0f}%" for k in
+                                ("neurons", "input_axons", "output_axons"))
+                     + f" {row['synapse_bits']:>11} {100 * row['synapse_bits_frac']:>4.0f}%  "
+                     + ", ".join(row["populations"]))
+    return "\n".join(lines)
+
+
+def _ranges(cores) -> str:
+    cores = list(cores)
+    if not cores:
+        return "-"
+    return f"{cores[0]}" if len(cores) == 1 else f"{cores[0]}-{cores[-1]}"
+
+
+# ---------------------------------------------------------------------- parser
+def make_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="neuroemu", description="Bit- and cycle-exact neuromorphic chip emulator.")
+    ap.add_argument("--version", action="version", version=f"neuroemu {__version__}")
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p, optional_config=False):
+        p.add_argument("config", nargs="?" if optional_config else None, metavar="CONFIG",
+                       help="run config YAML" + (f" (default: the built-in '{DEFAULT_CONFIG}' example)"
+                                                 if optional_config else ""))
+        p.add_argument("--set", action="append", metavar="PATH=VALUE",
+                       help="override a config field, e.g. --set run.timesteps=100 (repeatable)")
+        p.add_argument("--timesteps", type=int, metavar="N", help="same as --set run.timesteps=N")
+        p.add_argument("--seed", type=int, metavar="S", help="same as --set run.seed=S")
+
+    run = sub.add_parser("run", help="build and emulate a config, write results")
+    common(run, optional_config=True)
+    run.add_argument("-o", "--output", metavar="DIR", help="results folder (default: runs/<config name>)")
+    run.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.npz if present")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("-q", "--quiet", action="store_true", help="print nothing; only write results")
+    run.set_defaults(func=cmd_run)
+    val = sub.add_parser("validate", help="check a config and that it fits the chip, without running")
+    common(val)
+    val.set_defaults(func=cmd_validate)
+    info = sub.add_parser("info", help="print the mapping: population -> cores, utilization of each limit")
+    common(info)
+    info.set_defaults(func=cmd_info)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except NeuroemuError as exc:
+        print(f"neuroemu: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("neuroemu: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
