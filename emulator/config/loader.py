@@ -361,10 +361,11 @@ def _stimuli(raw: Any, ctx: _Ctx) -> tuple[StimulusConfig, ...]:
 
 
 def _stimulus(raw: Any, path: str, pop: PopulationConfig, ctx: _Ctx) -> StimulusConfig:
-    m = mapping(raw, path, {*_STIM_COMMON, *(k for keys in _STIM_KEYS.values() for k in keys)},
-                required=("type",))
-    kind = get(m, "type", path, choice, options=_STIM_KEYS, what="stimulus type")
-    mapping(m, path, (*_STIM_COMMON, *_STIM_KEYS[kind]), required=_STIM_REQUIRED.get(kind, ()))
+    if not isinstance(raw, dict):
+        raise ConfigError(path, f"expected a mapping with a type ({', '.join(_STIM_KEYS)}) and its keys, "
+                                f"got {show(raw)}")
+    kind = get(raw, "type", path, choice, options=_STIM_KEYS, what="stimulus type")
+    m = mapping(raw, path, (*_STIM_COMMON, *_STIM_KEYS[kind]), required=_STIM_REQUIRED.get(kind, ()))
     out = dict(population=pop.name, kind=kind, path=path,
                start_step=get(m, "start_step", path, integer, 0, lo=0),
                stop_step=get(m, "stop_step", path, nullable(integer), None, lo=0))

@@ -60,7 +60,9 @@ def show(value: Any) -> str:
 
 def suggest(word: object, options: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest option to ``word``, else ``""``."""
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    word, options = str(word), list(options)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6) or [
+        o for o in options if min(len(o), len(word)) >= 3 and (word.startswith(o) or o.startswith(word))]
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
