@@ -21,7 +21,10 @@ def main(path):
         for line in f:
             if line.strip():
                 r = json.loads(line)
-                key = (r["simulator"] + (" (cold cache)" if r.get("cold_cache") else ""),
+                label = r["simulator"] + (" (cold cache)" if r.get("cold_cache") else "")
+                if r.get("delay_ms", 0.1) != 0.1:
+                    label += f" (delay {r['delay_ms']} ms)"
+                key = (label,
                        r["neurons"], r["synapses"] if r["neurons"] > 4000 else "~320k",
                        r["connectivity"], r["threads"])
                 groups[key].append(r)

@@ -1,6 +1,7 @@
 """The raw-YAML layer: reading files, applying ``--set`` overrides, checking values.
 
-Nothing here knows the run-config layout; :mod:`emulator.config.loader` composes
+Apart from ``--set chip.KEY=...`` expanding ``chip: NAME`` into ``{base: NAME}``,
+nothing here knows the run-config layout; :mod:`emulator.config.loader` composes
 these pieces. Each checker takes the raw value and its YAML path
 (``network.populations[0].size``) and returns the cleaned value, or raises
 exactly one :class:`ConfigError` that names the path, what was expected and
@@ -313,7 +314,7 @@ def _set(root: dict, tokens: list, value: Any, path: str) -> None:
 
 
 def _list_index(items: list, token: Any, where: str, path: str) -> int:
-    if isinstance(token, int) or token.isdigit():
+    if isinstance(token, int) or token.isdecimal():
         index = int(token)
         if index >= len(items):
             raise ConfigError(path, f"--set: index {index} is out of range; {where} has {len(items)} item(s)")

@@ -653,7 +653,7 @@ def test_garbage_anywhere_raises_only_config_error(garbage):
             load(_replaced(cfg, path, garbage))
         except ConfigError:
             pass
-        except Exception as e:     # pragma: no cover - the failure message names the culprit
+        except Exception as e:     # the failure names the culprit instead of a bare traceback
             pytest.fail(f"{type(e).__name__} escaped for {path} = {garbage!r}: {e}")
     for bad in ({"network": garbage}, {"network": {"populations": garbage}},
                 {"network": {"populations": [garbage]}}, {**cfg, "stimulus": {"inp": garbage}},
@@ -663,6 +663,27 @@ def test_garbage_anywhere_raises_only_config_error(garbage):
     if not isinstance(garbage, dict):
         with pytest.raises(ConfigError):
             apply_overrides(garbage, ["a=1"])
+
+
+@pytest.mark.parametrize("snippet, path, message", [
+    ("{name: a, size: 2020-01-01, model: lif}", "network.populations[0].size", r"got datetime\.date"),
+    ("{name: a, size: 1, model: lif, 1: x}", "network.populations[0]", r"unknown key 1; valid keys"),
+    ("{name: a, size: 1, model: lif, null: x}", "network.populations[0]", r"unknown key null; valid keys"),
+    ("{name: a, size: !!set {1, 2}, model: lif}", "network.populations[0].size", r"expected a positive integer"),
+    ("{name: a, size: !!python/object:os.system x, model: lif}", None, r"invalid YAML"),
+    ("{name: a, size: 1, model: lif, [1]: x}", None, r"invalid YAML: found unhashable key"),
+    ("&p [*p]", "network.populations[0]", r"expected a mapping .*, got a list"),
+])
+def test_odd_yaml_values_are_config_errors(tmp_path, snippet, path, message):
+    file = tmp_path / "odd.yaml"
+    populations = snippet if snippet.startswith("&") else f"[{snippet}]"
+    file.write_text(f"network:\n  populations: {populations}\n")
+    if path:
+        raises(file, path, message)
+    else:                           # refused by the YAML reader: the path is file:line:column
+        with pytest.raises(ConfigError, match=message) as info:
+            load(file)
+        assert info.value.path.startswith(f"{file}:")
 
 
 @pytest.mark.parametrize("path", [

@@ -1,0 +1,125 @@
+"""The mapper: hand-derived registers, exact limit accounting, every error, ChipImage round trip."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+import emulator as ne
+from emulator.config.types import CoreLimits
+from emulator.errors import MappingError
+from emulator.image import ChipImage
+from emulator.mapping import synapse_word_bits
+
+CUBA = "configs/examples/cuba.yaml"
+
+
+def _cfg(text_dict):
+    return ne.load_config(text_dict)
+
+
+def _net(pops, projs=(), stim=None, chip=None, run=None):
+    d = {"network": {"populations": list(pops), "projections": list(projs)}}
+    if stim:
+        d["stimulus"] = stim
+    if chip:
+        d["chip"] = chip
+    if run:
+        d["run"] = run
+    return d
+
+
+def test_cuba_registers_by_hand():
+    b = ne.build(ne.load_config(CUBA, overrides=["run.timesteps=1"]))
+    p = b.image.params
+    # dt = 0.1 ms: du + 1 = round(4096 * 0.1/5) = round(81.92) = 82 -> du = 81;
+    # du_inh + 1 = round(4096 * 0.1/10) = 41 -> 40; dv = round(4096 * 0.1/20) = round(20.48) = 20
+    assert (p.du[0], p.du_inh[0], p.dv[0]) == (81, 40, 20)
+    # threshold 10 mV; scale = largest 2^k with 10 * 2^k <= 2^21 -> 2^17; vth = 10 * 2^17 / 64 = 20480
+    assert b.image.population("exc").scale == 2 ** 17 and p.vth[0] == 20480
+    # bias = (dt/tau_m) * 11 mV * 2^17 = 0.005 * 11 * 131072 = 7208.96 counts; 7209 > 4095 does not fit
+    # the 13-bit signed mantissa, so exp = 1 and mant = round(3604.48) = 3604 -> 3604 << 1 = 7208
+    assert p.bias[0] == 7208
+    # refractory 5 ms / 0.1 ms = 50 steps
+    assert p.refractory[0] == 50
+    # exc weight: 0.005 * 1.62 * 2^17 = 1061.68 u counts; smallest exp with |m| <= 255:
+    # exp -3 -> m = 1061.68 / 2^3 = 132.7 -> 133; inh: 0.005 * 9 * 2^17 = 5898.24; exp -1 -> 184.3 -> -184
+    reps = {r.name: r for r in b.report.projections}
+    assert reps["ee"].weight_exp == -3 and reps["ie"].weight_exp == -1
+    assert set(np.unique(b.image.syn_weight)) == {133, -184}
+    assert reps["ie"].port == "inh" and reps["ee"].port == "exc"
+
+
+def test_partition_respects_every_limit_exactly():
+    b = ne.build(ne.load_config(CUBA, overrides=["run.timesteps=1"]))
+    lim, rep = b.image.chip.limits, b.report
+    assert (rep.neurons <= 400).all() and rep.neurons.sum() == 4000
+    assert (rep.input_axons <= lim.input_axons).all() and (rep.output_axons <= lim.output_axons).all()
+    # synapse bits recounted from the image itself
+    word = synapse_word_bits(b.image.chip)
+    per_core = np.add.reduceat(np.diff(b.image.axon_syn_ptr), b.image.axon_ptr[:-1]) * word
+    assert np.array_equal(per_core, rep.synapse_bits)
+    assert (per_core <= lim.synapse_memory_bits).all()
+
+
+def test_synapse_memory_forces_a_split():
+    # 300 neurons each with 100 inputs: 100 * 25 bits = 2500 bits per neuron; 64_000 bits per core -> 25 per core
+    d = _net([{"name": "s", "size": 100, "model": "source"},
+              {"name": "a", "size": 300, "model": "lif", "fixed": {"vth": 10}}],
+             [{"source": "s", "target": "a", "connectivity": "all_to_all", "weight": 1}],
+             {"s": {"type": "regular", "period_steps": 5}},
+             {"base": "loihi1", "limits": {"synapse_memory_bits": 64000}})
+    b = ne.build(_cfg(d))
+    assert b.image.n_cores == 12 and list(b.report.neurons) == [25] * 12
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"limits": {"synapse_memory_bits": 1000}}, "population 'a' neuron 0: 100 incoming synapses x 25 bits"),
+    ({"limits": {"input_axons": 50}}, "more distinct sources than a core's 50 input axons"),
+    ({"limits": {"neurons": 2}, "mesh": [2, 2]}, "needs 150 cores but the 2 x 2 mesh"),
+])
+def test_mapping_errors_name_block_limit_and_numbers(change, message):
+    d = _net([{"name": "s", "size": 100, "model": "source"},
+              {"name": "a", "size": 300, "model": "lif", "fixed": {"vth": 10}}],
+             [{"source": "s", "target": "a", "connectivity": "all_to_all", "weight": 1}],
+             {"s": {"type": "regular", "period_steps": 5}}, {"base": "loihi1", **change})
+    with pytest.raises(MappingError, match=message.replace("(", r"\(")):
+        ne.build(_cfg(d))
+
+
+def test_output_axon_limit_error():
+    d = _net([{"name": "a", "size": 64, "model": "lif", "fixed": {"vth": 10}},
+              {"name": "b", "size": 64, "model": "lif", "fixed": {"vth": 10}, "max_per_core": 1}],
+             [{"source": "a", "target": "b", "connectivity": "all_to_all", "weight": 1}],
+             chip={"base": "loihi1", "limits": {"output_axons": 32}})  # 64 neurons x 64 destination cores
+    with pytest.raises(MappingError, match=r"core 0 \(population a\): 4096 output axons exceed chip.limits.output_axons = 32"):
+        ne.build(_cfg(d))
+
+
+def test_physical_parameter_errors():
+    base = {"name": "a", "size": 4, "model": "lif"}
+    with pytest.raises(MappingError, match="refractory period of 100 steps exceeds the 6-bit limit 63"):
+        ne.build(_cfg(_net([{**base, "params": {"refractory_ms": 100}}])))
+    with pytest.raises(MappingError, match="bias .* exceeds the 13-bit mantissa"):
+        ne.build(_cfg(_net([{**base, "params": {"threshold": 1.0, "bias": 1e6, "tau_mem_ms": 1}}])))
+    with pytest.raises(MappingError, match="port 'inh' needs a target with a separate inhibitory current"):
+        ne.build(_cfg(_net([{**base, "params": {}}],
+                           [{"source": "a", "target": "a", "connectivity": "one_to_one", "weight": -1,
+                             "port": "inh"}])))
+
+
+def test_chip_image_save_load_round_trip(tmp_path):
+    b = ne.build(ne.load_config("configs/examples/demo.yaml"))
+    path = tmp_path / "img.npz"
+    b.image.save(path)
+    img = ChipImage.load(path)
+    for name in ChipImage._ARRAYS:
+        a, c = getattr(b.image, name), getattr(img, name)
+        assert a.dtype == c.dtype and np.array_equal(a, c), name
+    for a, c in zip(b.image.params, img.params):
+        assert a.dtype == c.dtype and np.array_equal(a, c)
+    assert img.chip == b.image.chip and img.populations == b.image.populations and img.dt_ms == b.image.dt_ms
+    # and it runs to the same spikes
+    from emulator.engine import Simulation
+    r1 = Simulation(b.image, b.stimulus).run(100)
+    r2 = Simulation(img, b.stimulus).run(100)
+    assert np.array_equal(r1.spike_id, r2.spike_id) and np.array_equal(r1.spike_t, r2.spike_t)
