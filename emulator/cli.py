@@ -99,7 +99,8 @@ def format_summary(r: dict) -> str:
         ("chip time", f"{r['chip_time_s'] * 1e3:.3f} ms at the chip clock"),
         ("energy", f"{e['total'] / 1e6:.3f} uJ  (synops {e['synops'] / 1e6:.3f}, neurons "
                    f"{e['neuron_updates'] / 1e6:.3f}, spikes {e['spikes'] / 1e6:.3f}, hops {e['hops'] / 1e6:.3f})"),
-        ("wall time", f"{r['wall_s']:.3f} s emulation, {r['command_wall_s']:.2f} s command"),
+        ("wall time", f"{r['wall_s']:.3f} s emulation, {r['jit_s']:.2f} s JIT/cache load, "
+                      f"{r['command_wall_s']:.2f} s command"),
         ("synaptic events/s", f"{r['synaptic_events_per_s']:.3e}"),
         ("results", ", ".join(f"{v}" for v in [*r["files"].values(), "report.json"])),
     ]

@@ -26,6 +26,7 @@ class Results:
     step_cycles: np.ndarray        #: int64 (timesteps,): max core cycles + barrier
     mean_core_cycles: np.ndarray   #: float (timesteps,)
     wall_s: float
+    jit_s: float = 0.0             #: kernel compilation / cache loading, not in wall_s
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -44,7 +45,7 @@ class Results:
                    cat(sim._spike_id) if sim._spike_id else np.zeros(0, np.int32),
                    probes, indices, sim.counter_totals.copy(),
                    cat(sim._step_cycles) if sim._step_cycles else np.zeros(0, np.int64),
-                   cat(sim._mean_cycles) if sim._mean_cycles else np.zeros(0), sim.wall_s)
+                   cat(sim._mean_cycles) if sim._mean_cycles else np.zeros(0), sim.wall_s, sim.jit_s)
 
     # ------------------------------------------------------------------ queries
     def spikes(self, population: str) -> tuple[np.ndarray, np.ndarray]:
@@ -89,6 +90,7 @@ class Results:
             "energy_pj": energy,
             "energy_source": self.image.chip.energy.source,
             "wall_s": self.wall_s,
+            "jit_s": self.jit_s,
             "synaptic_events_per_s": tot["synops"] / self.wall_s if self.wall_s > 0 else 0.0,
             **self.extra,
         }

@@ -48,3 +48,16 @@ def test_random_networks_exercise_the_datapath():
         delays += b.image.max_delay > 0
         inh += bool(b.image.axon_port.any())
     assert spikes >= 30 and cores >= 20 and delays >= 30 and inh >= 5, (spikes, cores, delays, inh)
+
+
+def test_spike_buffer_grows_without_losing_spikes():
+    # IF with bias 100 > theta 64 (vth = 1) and dv = 0: v = 100 -> spike, v = 36 -> 136 -> spike ...
+    # every neuron spikes every step: 64 x 300 = 19200 spikes, far above the first buffer (1088)
+    import emulator as ne
+    cfg = ne.load_config({"network": {"populations": [
+        {"name": "a", "size": 64, "model": "if", "fixed": {"vth": 1, "bias": 100}}]}})
+    b = build(cfg)
+    res = Simulation(b.image).run(300, chunk=300)
+    assert res.spike_t.size == 64 * 300
+    assert np.array_equal(np.bincount(res.spike_t), np.full(300, 64))
+    assert np.array_equal(res.spike_id, np.tile(np.arange(64), 300))
