@@ -3,12 +3,40 @@
 Bit-exact code never uses ``fastmath``: integer kernels must compile to the
 same wrapping/shift semantics as the plain-Python twins in ``tests/reference``.
 ``cache=True`` makes a warm start reach the first timestep without recompiling.
+
+Numba invalidates a cached kernel only when *its own* file changes, not when a
+kernel it inlines from another module does. So the cache lives in a folder
+named after a hash of every source file of the package: any edit anywhere
+starts a fresh cache and a stale kernel can never run. (Set NUMBA_CACHE_DIR
+to override.)
 """
 from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
 
 import numba
 
 JIT_OPTIONS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+def _source_hash() -> str:
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "neuroemu" / f"numba-{numba.__version__}-{_source_hash()}"
+
+
+if not os.environ.get("NUMBA_CACHE_DIR"):
+    numba.config.CACHE_DIR = str(cache_dir())
 
 #: decorator for private kernels: ``@kernel`` on a function of arrays and ints
 kernel = numba.njit(**JIT_OPTIONS)

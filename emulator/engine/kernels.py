@@ -10,9 +10,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._jit import kernel
+from numba import prange
+
+from .._jit import kernel, parallel_kernel
 from ..fixed import weight_contribution
-from ..neurons.kernels import update_range
+from ..neurons.kernels import collect_spikes, update_range
 
 # per-core, per-timestep counters (last axis of Recorder.counters)
 AXON_EVENTS, SYNOPS, NEURON_UPDATES, SPIKES, PACKETS, HOPS = range(6)
@@ -35,6 +37,8 @@ class Tables(NamedTuple):
     out_hops: np.ndarray
     host_out_ptr: np.ndarray
     host_out_axon: np.ndarray
+    core_group: np.ndarray   #: int64 (n_cores): thread group that emulates each core
+    group_ptr: np.ndarray    #: int64 (groups + 1): cores of group g are group_ptr[g] .. group_ptr[g+1]-1
 
 
 class NeuronState(NamedTuple):
@@ -51,6 +55,7 @@ class Buffers(NamedTuple):
     acc_inh: np.ndarray      #: int32 (ring, n) or (1, 1) when no neuron has an inh port
     pending: np.ndarray      #: int32 (n): ids of neurons that spiked in the previous timestep
     n_pending: np.ndarray    #: int64 (1,)
+    fired: np.ndarray        #: uint8 (n rounded up to 8): this step's spike flags
 
 
 class Recorder(NamedTuple):
@@ -80,27 +85,51 @@ def _deliver_axon(t, a, tb, buf, cnt):
 
 
 @kernel
-def deliver(t, tb, buf, host_ids, cnt):
-    """Phase 1: route the spikes of step t-1 (chip neurons, then host sources) to their axons."""
+def deliver(t, g, tb, buf, host_ids, cnt):
+    """Phase 1 for the cores of thread group ``g``: route the spikes of step t-1
+    (chip neurons, then host sources) to those of their axons that live there.
+
+    Every group scans all packets and keeps its own, so groups never write the
+    same accumulator or counter and need no locks.
+    """
     for i in range(buf.n_pending[0]):
         n = buf.pending[i]
         for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
-            _deliver_axon(t, tb.out_axon[e], tb, buf, cnt)
+            a = tb.out_axon[e]
+            if tb.core_group[tb.axon_core[a]] == g:
+                _deliver_axon(t, a, tb, buf, cnt)
     for h in host_ids:
         for e in range(tb.host_out_ptr[h], tb.host_out_ptr[h + 1]):
-            _deliver_axon(t, tb.host_out_axon[e], tb, buf, cnt)
+            a = tb.host_out_axon[e]
+            if tb.core_group[tb.axon_core[a]] == g:
+                _deliver_axon(t, a, tb, buf, cnt)
 
 
 @kernel
-def update(t, tb, p, s, buf, cnt):
-    """Phase 2: every core updates its neurons from ring slot t; spikes become packets."""
+def update(t, g, tb, p, s, buf, cnt):
+    """Phase 2 for the cores of group ``g``: every neuron consumes ring slot t
+    and steps; spike flags go to ``buf.fired``."""
     slot = t & (buf.acc.shape[0] - 1)
+    for c in range(tb.group_ptr[g], tb.group_ptr[g + 1]):
+        lo, hi = tb.neuron_ptr[c], tb.neuron_ptr[c + 1]
+        update_range(lo, hi, slot, buf.acc, buf.acc_inh, p, s, buf.fired)
+        cnt[c, NEURON_UPDATES] += hi - lo
+
+
+@kernel
+def learn(t, g, tb, buf, cnt):
+    """Phase 3: learning epochs (no plastic synapses in this image: nothing to do)."""
+    return
+
+
+@kernel
+def emit(tb, buf, cnt):
+    """End of the update phase: collect the spikes core by core (the order a
+    sequential core emits them) as next step's packets, and count packets and hops."""
     n_sp = 0
     for c in range(tb.neuron_ptr.size - 1):
-        lo, hi = tb.neuron_ptr[c], tb.neuron_ptr[c + 1]
         first = n_sp
-        n_sp = update_range(lo, hi, slot, buf.acc, buf.acc_inh, p, s, buf.pending, n_sp)
-        cnt[c, NEURON_UPDATES] += hi - lo
+        n_sp = collect_spikes(tb.neuron_ptr[c], tb.neuron_ptr[c + 1], buf.fired, buf.pending, n_sp)
         cnt[c, SPIKES] += n_sp - first
         for i in range(first, n_sp):
             n = buf.pending[i]
@@ -108,12 +137,6 @@ def update(t, tb, p, s, buf, cnt):
             for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
                 cnt[c, HOPS] += tb.out_hops[e]
     buf.n_pending[0] = n_sp
-
-
-@kernel
-def learn(t, tb, buf, cnt):
-    """Phase 3: learning epochs (no plastic synapses in this image: nothing to do)."""
-    return
 
 
 @kernel
@@ -133,21 +156,30 @@ def record(t, k, s, buf, rec):
 
 
 @kernel
-def step(t, k, tb, p, s, buf, host_ids, rec):
-    """One timestep ``t`` (row ``k`` of this chunk's recorder), phases in order:
+def cores_step(t, g, tb, p, s, buf, host_ids, cnt):
+    """What the cores of group ``g`` do in timestep ``t``, phases in order:
 
     1. deliver -- spikes emitted at t-1 reach their input axons; each synapse
        adds ``w << (6 + exp)`` to ring slot ``t + delay`` of its target
-    2. update  -- every neuron consumes ring slot ``t``, updates u, v (and th),
-       spikes; spikes are counted as packets, one per destination axon
+    2. update  -- every neuron consumes ring slot ``t``, updates u, v (and th)
+       and raises its spike flag
     3. learn   -- learning epochs (hook; no-op without plastic synapses)
-    then the step's spikes and probes are recorded. Spike values never depend
-    on timing: the timestep is barrier-synchronous.
+    Groups touch disjoint cores, so they may run in parallel.
     """
+    deliver(t, g, tb, buf, host_ids, cnt)
+    update(t, g, tb, p, s, buf, cnt)
+    learn(t, g, tb, buf, cnt)
+
+
+@kernel
+def step(t, k, tb, p, s, buf, host_ids, rec):
+    """One barrier-synchronous timestep ``t`` on one thread (row ``k`` of the
+    chunk's recorder): every core's phases, then the spikes become packets and
+    are recorded. Spike values never depend on timing."""
     cnt = rec.counters[k]
-    deliver(t, tb, buf, host_ids, cnt)
-    update(t, tb, p, s, buf, cnt)
-    learn(t, tb, buf, cnt)
+    for g in range(tb.group_ptr.size - 1):
+        cores_step(t, g, tb, p, s, buf, host_ids, cnt)
+    emit(tb, buf, cnt)
     record(t, k, s, buf, rec)
 
 
@@ -163,4 +195,23 @@ def run_chunk(t0, t1, tb, p, s, buf, host_ptr, host_ids, rec):
         if rec.n_rec[0] + n_neurons > rec.spike_t.size:
             return t
         step(t, k, tb, p, s, buf, host_ids[host_ptr[k]:host_ptr[k + 1]], rec)
+    return t1
+
+
+@parallel_kernel
+def run_chunk_parallel(t0, t1, tb, p, s, buf, host_ptr, host_ids, rec):
+    """``run_chunk`` with the thread groups of ``tb.group_ptr`` in parallel each
+    timestep (one parallel region per step: the barrier of the hardware)."""
+    n_neurons = s.v.size
+    n_groups = tb.group_ptr.size - 1
+    for t in range(t0, t1):
+        k = t - t0
+        if rec.n_rec[0] + n_neurons > rec.spike_t.size:
+            return t
+        host = host_ids[host_ptr[k]:host_ptr[k + 1]]
+        cnt = rec.counters[k]
+        for g in prange(n_groups):
+            cores_step(t, g, tb, p, s, buf, host, cnt)
+        emit(tb, buf, cnt)
+        record(t, k, s, buf, rec)
     return t1

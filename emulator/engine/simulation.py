@@ -10,6 +10,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from ..errors import ResumeError
@@ -17,7 +18,7 @@ from ..image import ChipImage, atomic_write
 from ..io.stimulus import Stimulus
 from ..neurons.models import FLAG_DUAL
 from .accounting import step_cycles
-from .kernels import PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk
+from .kernels import PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk, run_chunk_parallel
 
 COUNTERS = 6
 
@@ -28,6 +29,29 @@ class ProbeSpec:
     population: str
     indices: tuple[int, ...]
     variables: tuple[str, ...] = ("u", "v")
+
+
+def resolve_threads(threads: int, n_cores: int) -> int:
+    """Worker threads: ``threads`` (0 = every CPU Numba may use), at most one per core."""
+    if threads < 0:
+        raise ValueError("threads must be >= 0")
+    wanted = numba.config.NUMBA_NUM_THREADS if threads == 0 else threads
+    return max(1, min(wanted, numba.config.NUMBA_NUM_THREADS, max(n_cores, 1)))
+
+
+def thread_groups(neuron_ptr: np.ndarray, groups: int) -> np.ndarray:
+    """Split the cores into ``groups`` contiguous runs with about equal neuron counts.
+
+    Returns ``group_ptr``: cores of group g are ``group_ptr[g] .. group_ptr[g+1]-1``.
+    """
+    n_cores = neuron_ptr.size - 1
+    if groups <= 1 or n_cores <= 1:
+        return np.array([0, n_cores], np.int64)
+    ends = neuron_ptr[1:]
+    targets = neuron_ptr[-1] * np.arange(1, groups) / groups
+    cuts = np.searchsorted(ends, targets, side="left") + 1
+    cuts = np.clip(np.maximum.accumulate(cuts), 1, n_cores - 1)
+    return np.unique(np.concatenate([[0], cuts, [n_cores]])).astype(np.int64)
 
 
 def ring_size(max_delay: int) -> int:
@@ -45,15 +69,20 @@ class Simulation:
     >>> results = sim.run(1000)                    # doctest: +SKIP
     """
 
-    def __init__(self, image: ChipImage, stimulus: Stimulus | None = None, probes: tuple[ProbeSpec, ...] = ()):
+    def __init__(self, image: ChipImage, stimulus: Stimulus | None = None, probes: tuple[ProbeSpec, ...] = (),
+                 threads: int = 1):
         self.image = image
+        self.threads = resolve_threads(threads, image.n_cores)
+        group_ptr = thread_groups(image.neuron_ptr, self.threads)
         self.stimulus = stimulus or Stimulus([])
         self.probes = tuple(probes)
         n = image.n_neurons
         self.tables = Tables(image.neuron_ptr, image.axon_core.astype(np.int64), image.axon_syn_ptr,
                              image.axon_exp, image.axon_port, image.syn_target, image.syn_weight,
                              image.syn_delay, image.out_ptr, image.out_axon, image.out_hops,
-                             image.host_out_ptr, image.host_out_axon)
+                             image.host_out_ptr, image.host_out_axon,
+                             np.repeat(np.arange(group_ptr.size - 1), np.diff(group_ptr)).astype(np.int64),
+                             group_ptr)
         zeros = [np.zeros(n, np.int32) for _ in range(3)]
         self.state = NeuronState(u=image.init_u.copy(), u_inh=zeros[0], v=image.init_v.copy(), th=zeros[1],
                                  ref=zeros[2])
@@ -61,7 +90,8 @@ class Simulation:
         dual = bool(np.any(image.params.flags & FLAG_DUAL))
         self.buffers = Buffers(np.zeros((ring, n), np.int32),
                                np.zeros((ring, n) if dual else (1, 1), np.int32),
-                               np.zeros(max(n, 1), np.int32), np.zeros(1, np.int64))
+                               np.zeros(max(n, 1), np.int32), np.zeros(1, np.int64),
+                               np.zeros(8 * (n // 8 + 1), np.uint8))
         self.probe_ids = np.array([image.population(p.population).first_id + i
                                    for p in self.probes for i in p.indices], np.int64)
         self.t = 0
@@ -108,8 +138,14 @@ class Simulation:
             self.wall_s += time.perf_counter() - start
         return Results.from_simulation(self)
 
+    @property
+    def _kernel(self):
+        return run_chunk_parallel if self.threads > 1 else run_chunk
+
     def _compile(self) -> None:
         """Compile (or load from the cache) the kernels with a zero-step call, outside the timed loop."""
+        if self.threads > 1:
+            numba.set_num_threads(self.threads)
         start = time.perf_counter()
         self._run_chunk(self.t, self.t, record=False)
         self.jit_s += time.perf_counter() - start
@@ -130,7 +166,7 @@ class Simulation:
         t = t0
         while True:             # at least one call, so a zero-step chunk compiles the kernels
             k0 = t - t0
-            t = run_chunk(t, t1, self.tables, self.image.params, self.state, self.buffers,
+            t = self._kernel(t, t1, self.tables, self.image.params, self.state, self.buffers,
                           host_ptr[k0:] - host_ptr[k0], host_ids[host_ptr[k0]:],
                           rec._replace(probe_vals=rec.probe_vals[k0:], counters=rec.counters[k0:]))
             if t >= t1:

@@ -19,7 +19,7 @@ def test_engine_matches_reference(seed):
     cfg = random_fixed_config(seed)
     b = build(cfg)
     T = cfg.run.timesteps
-    sim = Simulation(b.image, b.stimulus)
+    sim = Simulation(b.image, b.stimulus, threads=1 + seed % 2)   # odd seeds: two thread groups
     res = sim.run(T, chunk=7)        # odd chunking: results must not depend on it
     want_spikes, want_counters, want_state = run_reference(b.image, _host_spikes(b.stimulus, T), T)
     got = list(zip(res.spike_t.tolist(), res.spike_id.tolist()))
@@ -61,3 +61,24 @@ def test_spike_buffer_grows_without_losing_spikes():
     assert res.spike_t.size == 64 * 300
     assert np.array_equal(np.bincount(res.spike_t), np.full(300, 64))
     assert np.array_equal(res.spike_id, np.tile(np.arange(64), 300))
+
+
+def test_thread_groups_balance_neurons_and_cover_every_core():
+    from emulator.engine.simulation import thread_groups
+    ptr = np.array([0, 400, 800, 1200, 1600, 2000, 2400, 2800, 3200, 3600, 4000])
+    assert thread_groups(ptr, 2).tolist() == [0, 5, 10]
+    assert thread_groups(ptr, 1).tolist() == [0, 10]
+    lopsided = np.array([0, 1000, 1001, 1002, 1003])
+    g = thread_groups(lopsided, 2)
+    assert g[0] == 0 and g[-1] == 4 and np.all(np.diff(g) > 0)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_cuba_spikes_do_not_depend_on_threads(threads):
+    import emulator as ne
+    b = build(ne.load_config("configs/examples/cuba.yaml", overrides=["run.timesteps=1500"]))
+    one = Simulation(b.image, b.stimulus).run(1500)
+    many = Simulation(b.image, b.stimulus, threads=threads).run(1500, chunk=333)
+    assert np.array_equal(one.spike_t, many.spike_t) and np.array_equal(one.spike_id, many.spike_id)
+    assert np.array_equal(one.counter_totals, many.counter_totals)
+    assert np.array_equal(one.step_cycles, many.step_cycles)
