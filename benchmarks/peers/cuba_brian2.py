@@ -183,11 +183,12 @@ def main():
         "syn_events": int((counts * out_deg).sum()),
         # standalone: Python process + simulation binary (both alive at once)
         "peak_rss_mb": round(rss_self + rss_child, 1),
-        "peak_rss_python_mb": round(rss_self, 1),
-        "peak_rss_binary_mb": round(rss_child, 1),
     }
     result.update({k: round(v, 4) for k, v in extra.items()})
-    if not standalone:  # standalone always compiles from scratch in a temp dir
+    if standalone:
+        result["peak_rss_python_mb"] = round(rss_self, 1)
+        result["peak_rss_binary_mb"] = round(rss_child, 1)
+    else:  # standalone always compiles from scratch in a temp dir
         result["cold_cache"] = bool(args.cold_cache)
     tmp.cleanup()
     sys.stdout.write(json.dumps(result) + "\n")

@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import resource
-import sys
 import time
 
 T_START = time.perf_counter()
@@ -112,8 +111,8 @@ def main():
         rule_e = rule_i = {"rule": "pairwise_bernoulli", "p": args.p}
     nest.Connect(exc, pop, rule_e, {"weight": w_exc, "delay": delay})
     nest.Connect(inh, pop, rule_i, {"weight": w_inh, "delay": delay})
-    # NEST keeps neuron->device connections in one small container per
-    # neuron, which costs tens of KiB each: at 64k neurons the recorder alone
+    # NEST (apparently one container per neuron for neuron->device
+    # connections) spends ~30 KiB per neuron on this connection: at 64k neurons the recorder alone
     # adds ~2 GB of RSS.  It is measured and reported as recorder_rss_mb.
     rss_before_rec = current_rss_mb()
     rec = nest.Create("spike_recorder")
