@@ -7,8 +7,8 @@ same wrapping/shift semantics as the plain-Python twins in ``tests/reference``.
 Numba invalidates a cached kernel only when *its own* file changes, not when a
 kernel it inlines from another module does. So the cache lives in a folder
 named after a hash of every source file of the package: any edit anywhere
-starts a fresh cache and a stale kernel can never run. (Set NUMBA_CACHE_DIR
-to override.)
+starts a fresh cache and a stale kernel can never run. (NUMBA_CACHE_DIR
+overrides this; then clear that folder after editing kernels.)
 """
 from __future__ import annotations
 

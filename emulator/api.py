@@ -59,14 +59,16 @@ def make_probes(cfg: RunConfig) -> tuple[ProbeSpec, ...]:
 
 
 def simulate(built: Build, timesteps: int | None = None, progress: bool = False,
-             checkpoint: str | Path | None = None, resume: bool = False) -> Results:
+             checkpoint: str | Path | None = None, resume: bool = False, threads: int = 1) -> Results:
     """Run ``built`` for ``timesteps`` (default: the config's) and return its Results.
 
     With ``checkpoint`` the state is saved there every ``run.outputs.checkpoint_every``
     timesteps; ``resume=True`` continues from that file when it exists.
+    ``threads`` > 1 emulates groups of cores in parallel (0: all CPUs); the
+    results are identical for any thread count.
     """
     total = timesteps if timesteps is not None else built.config.run.timesteps
-    sim = Simulation(built.image, built.stimulus, built.probes)
+    sim = Simulation(built.image, built.stimulus, built.probes, threads=threads)
     ckpt = str(checkpoint) if checkpoint else None
     if resume and ckpt and Path(ckpt).exists():
         sim.load_checkpoint(ckpt)

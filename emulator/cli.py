@@ -56,7 +56,7 @@ def cmd_run(args) -> int:
         print(f"neuroemu {__version__}: {path} -> {out}/  ({built.image.n_neurons} neurons, "
               f"{built.image.n_synapses} synapses on {built.image.n_cores} cores)", file=sys.stderr)
     results = api.simulate(built, progress=not args.quiet and not args.no_progress, checkpoint=ckpt,
-                           resume=args.resume)
+                           resume=args.resume, threads=args.threads)
     o = cfg.run.outputs
     report = results.save(out, spikes=o.spikes, probes=o.probes, raster=o.raster,
                           report_extra={"config": str(path), "seed": cfg.run.seed,
@@ -160,6 +160,8 @@ def make_parser() -> argparse.ArgumentParser:
     common(run, optional_config=True)
     run.add_argument("-o", "--output", metavar="DIR", help="results folder (default: runs/<config name>)")
     run.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.npz if present")
+    run.add_argument("--threads", type=int, default=1, metavar="N",
+                     help="emulate groups of cores on N threads (0: all CPUs); results do not depend on N")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing; only write results")
     run.set_defaults(func=cmd_run)

@@ -39,6 +39,7 @@ class Tables(NamedTuple):
     host_out_axon: np.ndarray
     core_group: np.ndarray   #: int64 (n_cores): thread group that emulates each core
     group_ptr: np.ndarray    #: int64 (groups + 1): cores of group g are group_ptr[g] .. group_ptr[g+1]-1
+    core_spec: np.ndarray    #: int64 (n_cores): neuron-loop specialization (neurons.kernels.core_specialization)
 
 
 class NeuronState(NamedTuple):
@@ -112,7 +113,7 @@ def update(t, g, tb, p, s, buf, cnt):
     slot = t & (buf.acc.shape[0] - 1)
     for c in range(tb.group_ptr[g], tb.group_ptr[g + 1]):
         lo, hi = tb.neuron_ptr[c], tb.neuron_ptr[c + 1]
-        update_range(lo, hi, slot, buf.acc, buf.acc_inh, p, s, buf.fired)
+        update_range(lo, hi, slot, buf.acc, buf.acc_inh, p, s, buf.fired, tb.core_spec[c])
         cnt[c, NEURON_UPDATES] += hi - lo
 
 

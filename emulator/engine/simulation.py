@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import ResumeError
 from ..image import ChipImage, atomic_write
 from ..io.stimulus import Stimulus
+from ..neurons.kernels import core_specialization
 from ..neurons.models import FLAG_DUAL
 from .accounting import step_cycles
 from .kernels import PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk, run_chunk_parallel
@@ -82,7 +83,7 @@ class Simulation:
                              image.syn_delay, image.out_ptr, image.out_axon, image.out_hops,
                              image.host_out_ptr, image.host_out_axon,
                              np.repeat(np.arange(group_ptr.size - 1), np.diff(group_ptr)).astype(np.int64),
-                             group_ptr)
+                             group_ptr, core_specialization(image.params.flags, image.neuron_ptr))
         zeros = [np.zeros(n, np.int32) for _ in range(3)]
         self.state = NeuronState(u=image.init_u.copy(), u_inh=zeros[0], v=image.init_v.copy(), th=zeros[1],
                                  ref=zeros[2])

@@ -19,6 +19,7 @@ Ordering contract of one update (all integers, int64 intermediates):
 from __future__ import annotations
 
 import numpy as np
+from numba import literally
 
 from .._jit import kernel
 from ..fixed import (ACC_BITS, DU_OFFSET, DV_OFFSET, TH_MAX, U_BITS, V_MAX, V_MIN,
@@ -52,24 +53,27 @@ def neuron_step(a, a_inh, u, u_inh, v, th, ref,
     return u, u_inh, v, th, ref, spiked
 
 
-@kernel
-def update_range(lo, hi, slot, acc, acc_inh, p, s, fired):
-    """Update neurons ``lo..hi-1``: consume and clear their accumulator slot and
-    step each neuron; ``fired[n]`` is set to 1 for those that spiked.
+GENERIC = 255   #: specialization of cores whose neurons differ in ADAPT/DUAL, or use ADAPT
 
-    ``p`` is a NeuronParams tuple, ``s`` a NeuronState tuple (struct of arrays).
-    The loop body has no branches and no loop-carried state, so LLVM vectorizes it.
+
+@kernel
+def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec):
+    """The neuron loop, compiled once per literal ``spec``: 0 (plain LIF/IF),
+    FLAG_DUAL (separate inhibitory current) or GENERIC (every neuron's own
+    flags). With ADAPT/DUAL known at compile time the unused registers cost
+    nothing; the reset mode stays a per-neuron select (it is cheap).
+
+    Row views and an unsigned index let LLVM drop Numba's negative-index
+    wraparound selects; the body has no loop-carried state: it vectorizes.
     """
-    dual_bank = acc_inh.shape[1] > 1
-    a_row = acc[slot]
-    a_inh_row = acc_inh[slot if dual_bank else 0]
-    # row views and an unsigned index let LLVM drop Numba's negative-index
-    # wraparound selects, without which the loop does not vectorize (6x slower)
+    literally(spec)
     for n in range(np.uint64(lo), np.uint64(hi)):
+        f = p.flags[n] if spec == GENERIC else (p.flags[n] & FLAG_SUBTRACT) | np.uint8(spec)
         a = np.int64(a_row[n])
         a_row[n] = 0
         a_inh = np.int64(0)
-        if dual_bank:
+        # the inh bank exists (is wider than 1) only when some neuron has FLAG_DUAL
+        if spec == FLAG_DUAL or (spec == GENERIC and (f & FLAG_DUAL) != 0):
             a_inh = np.int64(a_inh_row[n])
             a_inh_row[n] = 0
         u, u_inh, v, th, ref, spiked = neuron_step(
@@ -77,13 +81,42 @@ def update_range(lo, hi, slot, acc, acc_inh, p, s, fired):
             np.int64(s.th[n]), np.int64(s.ref[n]),
             np.int64(p.du[n]), np.int64(p.du_inh[n]), np.int64(p.dv[n]), np.int64(p.vth[n]),
             np.int64(p.bias[n]), np.int64(p.refractory[n]), np.int64(p.dth[n]),
-            np.int64(p.th_inc[n]), p.flags[n])
+            np.int64(p.th_inc[n]), f)
         s.u[n] = u
         s.u_inh[n] = u_inh
         s.v[n] = v
         s.th[n] = th
         s.ref[n] = ref
         fired[n] = spiked
+
+
+@kernel
+def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec):
+    """Update neurons ``lo..hi-1``: consume and clear their accumulator slot and
+    step each neuron; ``fired[n]`` is set to 1 for those that spiked.
+
+    ``p`` is a NeuronParams tuple, ``s`` a NeuronState tuple (struct of arrays);
+    ``spec`` is the range's specialization (``core_specialization``).
+    """
+    a_row = acc[slot]
+    a_inh_row = acc_inh[slot if acc_inh.shape[1] > 1 else 0]
+    if spec == 0:
+        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0)
+    elif spec == FLAG_DUAL:
+        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL)
+    else:
+        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC)
+
+
+def core_specialization(flags: np.ndarray, neuron_ptr: np.ndarray) -> np.ndarray:
+    """Per core, the update loop to use: 0 when no neuron has ADAPT or DUAL,
+    FLAG_DUAL when all have DUAL and none ADAPT, else GENERIC (int64)."""
+    out = np.full(neuron_ptr.size - 1, GENERIC, np.int64)
+    for c in range(out.size):
+        f = flags[neuron_ptr[c]:neuron_ptr[c + 1]] & (FLAG_ADAPT | FLAG_DUAL)
+        if not np.any(f & FLAG_ADAPT) and (np.all(f == 0) or np.all(f == FLAG_DUAL)):
+            out[c] = int(f[0]) if f.size else 0
+    return out
 
 
 @kernel
