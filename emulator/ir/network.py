@@ -159,15 +159,26 @@ def _fixed_probability(n_pre, n_post, p, rng):
 
 
 def _fixed_indegree(n_pre, n_post, k, exclude_self, rng):
-    """Each target gets exactly ``k`` distinct random sources."""
-    pre = np.empty(n_post * k, dtype=np.int64)
-    for j in range(n_post):
-        pool = n_pre - 1 if exclude_self else n_pre
-        choice = rng.choice(pool, size=k, replace=False)
-        if exclude_self:
-            choice[choice >= j] += 1
-        pre[j * k:(j + 1) * k] = choice
-    return pre, np.repeat(np.arange(n_post, dtype=np.int64), k)
+    """Each target gets exactly ``k`` distinct random sources (not itself with ``exclude_self``).
+
+    Vectorized: all ``n_post x k`` draws at once, then only the rows holding a
+    duplicate are redrawn until none is left (rare when ``k`` << pool); small
+    pools use one random permutation per row instead.
+    """
+    pool = n_pre - 1 if exclude_self else n_pre
+    if 4 * k > pool:
+        choice = rng.permuted(np.broadcast_to(np.arange(pool), (n_post, pool)), axis=1)[:, :k]
+    else:
+        choice = rng.integers(0, pool, size=(n_post, k))
+        while True:
+            srt = np.sort(choice, axis=1)
+            bad = np.flatnonzero((srt[:, 1:] == srt[:, :-1]).any(axis=1))
+            if bad.size == 0:
+                break
+            choice[bad] = rng.integers(0, pool, size=(bad.size, k))
+    if exclude_self:
+        choice = choice + (choice >= np.arange(n_post)[:, None])
+    return choice.ravel().astype(np.int64), np.repeat(np.arange(n_post, dtype=np.int64), k)
 
 
 def _load_explicit(pc: ProjectionConfig, n_pre: int, n_post: int, base: Path):
