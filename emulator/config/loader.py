@@ -19,8 +19,9 @@ from ..errors import ConfigError
 from ..neurons.models import MODELS, SOURCE
 from .schema import (apply_overrides, at, boolean, choice, get, identifier, integer, is_integer, item, mapping,
                      nullable, number, param, read_yaml, section, seq, show, string, suggest)
-from .types import (ChipSpec, CoreLimits, CycleCosts, Distribution, EnergyPrices, NetworkConfig, OutputConfig,
-                    PopulationConfig, ProbeConfig, ProjectionConfig, RunConfig, RunSettings, StimulusConfig)
+from .types import (MAX_FIFO_DEPTH, MAX_HOP_LATENCY, ROUTER_MODES, ChipSpec, CoreLimits, CycleCosts, Distribution,
+                    EnergyPrices, NetworkConfig, OutputConfig, PopulationConfig, ProbeConfig, ProjectionConfig,
+                    RouterSpec, RunConfig, RunSettings, StimulusConfig)
 
 __all__ = ["load", "load_chip", "apply_overrides", "builtin_chips", "read_yaml", "DEFAULT_CHIP"]
 
@@ -28,8 +29,11 @@ DEFAULT_CHIP = "loihi1"   #: the chip of a run config without a ``chip`` key
 _BUILTIN_DIR = Path(__file__).resolve().parent.parent / "data" / "chips"
 
 _TOP_KEYS = ("chip", "network", "stimulus", "run")
-_CHIP_KEYS = ("base", "name", "mesh", "clock_mhz", "limits", "cycles", "energy")
-_POP_KEYS = ("name", "size", "model", "params", "fixed", "max_per_core", "initial")
+_CHIP_KEYS = ("base", "name", "mesh", "clock_mhz", "limits", "cycles", "energy", "router")
+_ROUTER_CHECKS = {"mode": partial(choice, options=ROUTER_MODES, what="router mode"),
+                  "fifo_depth": partial(integer, lo=1, hi=MAX_FIFO_DEPTH),
+                  "hop_latency": partial(integer, lo=1, hi=MAX_HOP_LATENCY)}
+_POP_KEYS = ("name", "size", "model", "params", "params_file", "fixed", "max_per_core", "initial")
 _PROJ_KEYS = ("name", "source", "target", "connectivity", "p", "indegree", "file", "weight", "weight_exp",
               "delay", "delay_ms", "allow_self", "port")
 #: connectivity -> the key it needs (and that no other connectivity accepts)
@@ -102,7 +106,14 @@ def _chip_mapping(m: Any, path: str, base_dir: Path, seen: tuple, name: str | No
         clock_mhz=get(m, "clock_mhz", path, number, base.clock_mhz, lo=0, lo_open=True),
         limits=_chip_section(m, path, "limits", base.limits, lo=1),
         cycles=_chip_section(m, path, "cycles", base.cycles, lo=0),
-        energy=_chip_section(m, path, "energy", base.energy, lo=0))
+        energy=_chip_section(m, path, "energy", base.energy, lo=0),
+        router=_router(m, path, base.router))
+
+
+def _router(m: dict, path: str, base: RouterSpec) -> RouterSpec:
+    """``base`` with the keys given under ``router`` (mode, fifo_depth, hop_latency); docs/router.md."""
+    sub = at(path, "router")
+    return replace(base, **_fields(section(m.get("router"), sub, _ROUTER_CHECKS), sub, _ROUTER_CHECKS, base))
 
 
 def _chip_section(m: dict, path: str, key: str, base: CoreLimits | CycleCosts | EnergyPrices, lo: int):
@@ -172,7 +183,7 @@ def _build(raw: Any, origin: str, base_dir: Path) -> RunConfig:
 def _network(raw: Any, ctx: _Ctx) -> NetworkConfig:
     m = mapping(raw, "network", ("populations", "projections"), required=("populations",))
     for i, r in enumerate(get(m, "populations", "network", seq, min_len=1)):
-        pop = _population(r, item("network.populations", i))
+        pop = _population(r, item("network.populations", i), ctx.base_dir)
         _unique(ctx.pops, pop, "population")
     projections: dict = {}
     for i, r in enumerate(get(m, "projections", "network", seq, [])):
@@ -187,14 +198,14 @@ def _unique(seen: dict, obj: PopulationConfig | ProjectionConfig, what: str) -> 
     seen[obj.name] = obj
 
 
-def _population(raw: Any, path: str) -> PopulationConfig:
+def _population(raw: Any, path: str, base_dir: Path = Path(".")) -> PopulationConfig:
     m = mapping(raw, path, _POP_KEYS, required=("name", "size", "model"))
     name = get(m, "name", path, identifier)
     size = get(m, "size", path, integer, lo=1)
     model = get(m, "model", path, choice, options=(*MODELS, SOURCE), what="neuron model")
     max_per_core = get(m, "max_per_core", path, nullable(integer), None, lo=1)
     if model == SOURCE:
-        for key in ("params", "fixed", "max_per_core", "initial"):
+        for key in ("params", "params_file", "fixed", "max_per_core", "initial"):
             if key in m:
                 raise ConfigError(at(path, key), f"a source population lives on the host and is driven by "
                                                  f"stimulus.{name}; it takes no {key}: remove it")
@@ -212,7 +223,49 @@ def _population(raw: Any, path: str) -> PopulationConfig:
         fixed = {**defaults, **{k: v for k, v in fixed.items() if v is not None}}
         return PopulationConfig(name, size, model, fixed=fixed, **common)
     params = nm.with_defaults(_model_params(m.get("params"), at(path, "params"), nm.physical), nm.physical)
+    if "params_file" in m:
+        if "fixed" in m:
+            raise ConfigError(at(path, "params_file"), "params_file holds physical parameters; it cannot go "
+                                                       "with fixed")
+        common["params_file"] = _params_file(m["params_file"], at(path, "params_file"), base_dir, size, nm.physical)
     return PopulationConfig(name, size, model, params=params, **common)
+
+
+# ---- per-neuron parameter files (issue #7: mapped NIR / ANN networks) --------------------
+_INITIAL_ARRAYS = ("initial_u", "initial_v")
+
+
+def _params_file(value: Any, path: str, base_dir: Path, size: int, table: dict) -> str:
+    """A ``.npz`` of per-neuron physical parameters: each array a scalar or of shape (size,).
+
+    Keys are the model's numeric physical parameters plus ``initial_u``/``initial_v``;
+    the arrays override ``params`` (docs/yaml.md, ``params_file``).
+    """
+    import numpy as np
+    file = _data_file(value, path, base_dir)
+    numeric = sorted(k for k, prm in table.items() if prm.kind is float)
+    if not file.endswith(".npz"):
+        raise ConfigError(path, f"expected a .npz file of per-neuron parameters, got {value!r}")
+    try:
+        z = np.load(file)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(path, f"cannot read {file}: {exc}") from None
+    with z:
+        for key in z.files:
+            if key not in numeric and key not in _INITIAL_ARRAYS:
+                raise ConfigError(path, f"{Path(file).name}: unknown array {key!r}; valid: "
+                                        f"{', '.join([*numeric, *_INITIAL_ARRAYS])}{suggest(key, numeric)}")
+            a = np.asarray(z[key])
+            if a.shape not in ((), (size,)) or a.dtype.kind not in "fiu" or not np.all(np.isfinite(a)):
+                raise ConfigError(path, f"{Path(file).name}: array {key!r} must hold finite numbers, a scalar or "
+                                        f"shape ({size},); got {a.dtype} {a.shape}")
+            prm = table.get(key)
+            if prm is not None and ((prm.lo is not None and a.min() < prm.lo) or
+                                    (prm.hi is not None and a.max() > prm.hi)):
+                raise ConfigError(path, f"{Path(file).name}: {key} outside [{prm.lo}, {prm.hi}] "
+                                        f"(min {a.min():g}, max {a.max():g})")
+    return file
+# ---- end per-neuron parameter files --------------------------------------------------------
 
 
 def _initial(raw: Any, path: str) -> dict[str, Distribution]:

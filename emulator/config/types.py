@@ -44,6 +44,21 @@ class EnergyPrices:
     source: str = "Davies et al. 2018 (IEEE Micro 38(1)), Loihi measured/pre-silicon figures"
 
 
+# ---- router (issue #4; docs/router.md) ----------------------------------
+ROUTER_MODES = ("cycle", "fast")   #: cycle-accurate routing, or packet and hop counts only
+MAX_FIFO_DEPTH = 256               #: largest router input FIFO, in packets
+MAX_HOP_LATENCY = 64               #: largest per-router latency, in cycles
+
+
+@dataclass(frozen=True)
+class RouterSpec:
+    """The mesh network-on-chip: 5-port XY routers with input FIFOs (see docs/router.md)."""
+    mode: str = "fast"         #: "cycle": route every packet cycle by cycle; "fast": count packets and hops
+    fifo_depth: int = 4        #: packets each router input FIFO holds (backpressure when full)
+    hop_latency: int = 2       #: cycles from winning an output port to the next FIFO (or the core)
+# ---- end router ------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ChipSpec:
     name: str = "loihi1"
@@ -53,6 +68,12 @@ class ChipSpec:
     limits: CoreLimits = field(default_factory=CoreLimits)
     cycles: CycleCosts = field(default_factory=CycleCosts)
     energy: EnergyPrices = field(default_factory=EnergyPrices)
+    router: RouterSpec = field(default_factory=RouterSpec)
+
+    def __post_init__(self):
+        # a ChipImage saved before the router existed, or as a dict (asdict round trip)
+        if isinstance(self.router, dict):
+            object.__setattr__(self, "router", RouterSpec(**self.router))
 
     @property
     def n_cores(self) -> int:
@@ -77,6 +98,7 @@ class PopulationConfig:
     params: dict[str, Any] = field(default_factory=dict)
     fixed: dict[str, Any] = field(default_factory=dict)
     max_per_core: int | None = None   #: cap on neurons per core for this population
+    params_file: str | None = None    #: .npz of per-neuron physical parameters (resolved path), overriding params
     initial: dict[str, "Distribution"] = field(default_factory=dict)
     """initial values of state variables ``v`` and ``u`` (units of v for
     physical populations, register counts for fixed ones); default 0"""

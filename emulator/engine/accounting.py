@@ -4,10 +4,11 @@ The core is a sequential datapath (ARCHITECTURE.md §2); per timestep and core:
 
     deliver_cycles = axon_event * axon_events + synop * synops
     update_cycles  = neuron_update * neuron_updates + spike_out * packets
-    core_cycles    = deliver_cycles + update_cycles
-    step_cycles    = max over cores (core_cycles) + barrier
+    core_cycles    = deliver_cycles + update_cycles (+ stall_cycles waiting for the router)
+    step_cycles    = max(max over cores (core_cycles), last packet arrival) + barrier
 
-(the timestep is barrier-synchronous: it lasts as long as its slowest core).
+(the timestep is barrier-synchronous: it lasts as long as its slowest core, and in
+the router's cycle mode until the network is empty; docs/router.md).
 Energy is counts times the chip's price table.
 """
 from __future__ import annotations
@@ -26,23 +27,37 @@ def phase_cycles(counters: np.ndarray, chip: ChipSpec) -> tuple[np.ndarray, np.n
     return deliver, update
 
 
-def step_cycles(counters: np.ndarray, chip: ChipSpec) -> tuple[np.ndarray, np.ndarray]:
-    """(cycles of each timestep, mean core cycles of each timestep)."""
+def step_cycles(counters: np.ndarray, chip: ChipSpec, noc=None) -> tuple[np.ndarray, np.ndarray]:
+    """(cycles of each timestep, mean core cycles of each timestep).
+
+    With a NoC chunk (``emulator.router.NocChunk``, cycle mode), a core finishes
+    ``core_stall`` cycles later (its datapath waited for router credit) and the step
+    also waits for its last packet:
+    ``max(max_c (deliver_c + update_c + stall_c), last_arrival) + barrier``.
+    """
     deliver, update = phase_cycles(counters, chip)
     core = deliver + update
+    last = np.zeros(core.shape[0], np.int64)
+    if noc is not None:
+        core = core + noc.core_stall
+        last = noc.last_arrival
     if core.shape[1] == 0:
-        return np.full(core.shape[0], chip.cycles.barrier, np.int64), np.zeros(core.shape[0])
-    return core.max(axis=1) + chip.cycles.barrier, core.mean(axis=1)
+        return last + chip.cycles.barrier, np.zeros(core.shape[0])
+    return np.maximum(core.max(axis=1), last) + chip.cycles.barrier, core.mean(axis=1)
 
 
-def energy_pj(totals: np.ndarray, chip: ChipSpec) -> dict:
-    """Energy breakdown in pJ from counter totals summed over cores, shape (6,)."""
+def energy_pj(totals: np.ndarray, chip: ChipSpec, hops: int | None = None) -> dict:
+    """Energy breakdown in pJ from counter totals summed over cores, shape (6,).
+
+    ``hops``: router hops counted by the NoC model (chip and host packets); default
+    the cores' HOPS counter (chip packets only).
+    """
     e = chip.energy
     parts = {
         "synops": float(totals[SYNOPS]) * e.synop_pj,
         "neuron_updates": float(totals[NEURON_UPDATES]) * e.neuron_update_pj,
         "spikes": float(totals[PACKETS]) * e.spike_pj,
-        "hops": float(totals[HOPS]) * e.hop_pj,
+        "hops": float(totals[HOPS] if hops is None else hops) * e.hop_pj,
     }
     parts["total"] = sum(parts.values())
     return parts

@@ -18,7 +18,8 @@ from ..image import ChipImage, atomic_write
 from ..io.stimulus import Stimulus
 from ..neurons.kernels import core_specialization
 from ..neurons.models import FLAG_DUAL
-from .accounting import step_cycles
+from ..router.model import NocModel
+from .accounting import phase_cycles, step_cycles
 from .kernels import PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk, run_chunk_parallel
 
 COUNTERS = 6
@@ -95,6 +96,7 @@ class Simulation:
                                np.zeros(8 * (n // 8 + 1), np.uint8))
         self.probe_ids = np.array([image.population(p.population).first_id + i
                                    for p in self.probes for i in p.indices], np.int64)
+        self.noc = NocModel(image)      # the network-on-chip, replayed after the engine (docs/router.md)
         self.t = 0
         self._reset_records()
 
@@ -158,7 +160,9 @@ class Simulation:
 
     def _run_chunk(self, t0: int, t1: int, record: bool = True) -> int:
         steps = t1 - t0
-        host_ptr, host_ids = self.stimulus.window(t0 - 1, t1 - 1)
+        # host spikes emitted at t0-1 .. t1-1: the engine delivers t0-1 .. t1-2, the NoC routes t0 .. t1-1
+        host_ptr, host_ids = self.stimulus.window(t0 - 1, t1)
+        first_part = len(self._spike_t)
         n = self.image.n_neurons
         cap = n + max(1024, steps * n // 20)
         rec = Recorder(np.empty(cap, np.int64), np.empty(cap, np.int32), np.zeros(1, np.int64), self.probe_ids,
@@ -179,14 +183,19 @@ class Simulation:
             cap *= 2
             rec = rec._replace(spike_t=np.empty(cap, np.int64), spike_id=np.empty(cap, np.int32),
                                n_rec=np.zeros(1, np.int64))
-        if not record:
-            return 0
         m = int(rec.n_rec[0])
         self._spike_t.append(rec.spike_t[:m].copy())
         self._spike_id.append(rec.spike_id[:m].copy())
+        # the router replays the chunk's packets (spikes never depend on it; cycles do)
+        noc = self.noc.run_chunk(t0, _cat(self._spike_t[first_part:], np.int64),
+                                 _cat(self._spike_id[first_part:], np.int32),
+                                 phase_cycles(rec.counters, self.image.chip)[0], host_ptr[1:], host_ids)
+        if not record:          # a zero-step chunk: nothing was recorded
+            del self._spike_t[first_part:], self._spike_id[first_part:]
+            return 0
         self._probe_vals.append(rec.probe_vals)
         self.counter_totals += rec.counters.sum(axis=0)
-        cyc, mean = step_cycles(rec.counters, self.image.chip)
+        cyc, mean = step_cycles(rec.counters, self.image.chip, noc if self.noc.cycle_mode else None)
         self._step_cycles.append(cyc)
         self._mean_cycles.append(mean)
         self.t = t1
@@ -209,7 +218,8 @@ class Simulation:
             fingerprint=np.array(self.fingerprint()), counter_totals=self.counter_totals,
             spike_t=_cat(self._spike_t, np.int64), spike_id=_cat(self._spike_id, np.int32),
             probe_vals=_cat(self._probe_vals, np.int32, (0, self.probe_ids.size, len(PROBE_VARS))),
-            step_cycles=_cat(self._step_cycles, np.int64), mean_cycles=_cat(self._mean_cycles, np.float64))
+            step_cycles=_cat(self._step_cycles, np.int64), mean_cycles=_cat(self._mean_cycles, np.float64),
+            **self.noc.state_arrays())
         atomic_write(path, lambda f: np.savez(f, **arrays))
 
     def load_checkpoint(self, path: str) -> None:
@@ -225,6 +235,7 @@ class Simulation:
             self._spike_t, self._spike_id = [z["spike_t"].copy()], [z["spike_id"].copy()]
             self._probe_vals = [z["probe_vals"].copy()]
             self._step_cycles, self._mean_cycles = [z["step_cycles"].copy()], [z["mean_cycles"].copy()]
+            self.noc.load_state(z)
 
 
 def _cat(parts, dtype, empty_shape=(0,)):

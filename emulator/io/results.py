@@ -28,6 +28,7 @@ class Results:
     wall_s: float
     jit_s: float = 0.0             #: kernel compilation / cache loading, not in wall_s
     extra: dict = field(default_factory=dict)
+    noc: object = None             #: emulator.router.NocStats: router figures (docs/router.md)
 
     @classmethod
     def from_simulation(cls, sim) -> "Results":
@@ -45,7 +46,8 @@ class Results:
                    cat(sim._spike_id) if sim._spike_id else np.zeros(0, np.int32),
                    probes, indices, sim.counter_totals.copy(),
                    cat(sim._step_cycles) if sim._step_cycles else np.zeros(0, np.int64),
-                   cat(sim._mean_cycles) if sim._mean_cycles else np.zeros(0), sim.wall_s, sim.jit_s)
+                   cat(sim._mean_cycles) if sim._mean_cycles else np.zeros(0), sim.wall_s, sim.jit_s,
+                   noc=sim.noc.stats() if getattr(sim, "noc", None) is not None else None)
 
     # ------------------------------------------------------------------ queries
     def spikes(self, population: str) -> tuple[np.ndarray, np.ndarray]:
@@ -68,7 +70,8 @@ class Results:
         n = self.image.n_neurons
         seconds = self.timesteps * self.image.dt_ms / 1000.0
         rate = len(self.spike_t) / (n * seconds) if n and seconds else 0.0
-        energy = energy_pj(self.counter_totals.sum(axis=0), self.image.chip)
+        energy = energy_pj(self.counter_totals.sum(axis=0), self.image.chip,
+                           hops=self.noc.hops if self.noc is not None else None)
         cyc = self.step_cycles
         return {
             "timesteps": self.timesteps,
@@ -92,6 +95,7 @@ class Results:
             "wall_s": self.wall_s,
             "jit_s": self.jit_s,
             "synaptic_events_per_s": tot["synops"] / self.wall_s if self.wall_s > 0 else 0.0,
+            "noc": self.noc.summary(cyc, self.image.chip.cycles.barrier) if self.noc is not None else None,
             **self.extra,
         }
 
@@ -102,8 +106,8 @@ class Results:
 
     # ------------------------------------------------------------------ output
     def save(self, out_dir: str | Path, spikes: bool = True, probes: bool = True, raster: bool = True,
-             report_extra: dict | None = None) -> dict:
-        """Write report.json, spikes.npz, probes.npz, raster.png into ``out_dir`` (each atomically)."""
+             report_extra: dict | None = None, heatmap: bool = True) -> dict:
+        """Write report.json, spikes.npz, probes.npz, raster.png, noc_heatmap.png into ``out_dir`` (atomically)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = {}
@@ -122,6 +126,10 @@ class Results:
             from .plots import raster_png
             written["raster"] = str(out / "raster.png")
             atomic_write(out / "raster.png", lambda f: f.write(raster_png(self)))
+        if heatmap and self.noc is not None:
+            from .plots import noc_heatmap_png
+            written["noc_heatmap"] = str(out / "noc_heatmap.png")
+            atomic_write(out / "noc_heatmap.png", lambda f: f.write(noc_heatmap_png(self.noc)))
         report = {**self.summary(), **(report_extra or {}), "files": written}
         atomic_write(out / "report.json", lambda f: f.write(json.dumps(report, indent=2, default=_json).encode()))
         return report

@@ -14,8 +14,7 @@ import numpy as np
 from ..fixed import ACT_SHIFT
 from ..io.stimulus import Stimulus
 from ..mapping.quantize import choose_port, float_form_of_registers, quantize_population
-from ..neurons.models import get_model
-from .network import Network
+from .network import Network, population_float_form
 
 
 class _FloatPop:
@@ -23,7 +22,7 @@ class _FloatPop:
         if pop.is_fixed:
             ff = float_form_of_registers(quantize_population(pop, net.dt_ms))
         else:
-            ff = get_model(pop.model).float_form(pop.params, net.dt_ms)
+            ff = population_float_form(pop, net.dt_ms)
         self.ff, n = ff, pop.size
         self.u = np.array(pop.initial.get("u", np.zeros(n)), dtype=np.float64)
         self.v = np.array(pop.initial.get("v", np.zeros(n)), dtype=np.float64)
@@ -47,7 +46,7 @@ class _FloatPop:
         theta = ff.threshold + self.th
         spiked = free & (self.v > theta)
         self.v[spiked] = (self.v - theta)[spiked] if ff.subtract else 0.0
-        self.ref[spiked] = ff.refractory
+        self.ref[spiked] = np.broadcast_to(ff.refractory, spiked.shape)[spiked]
         if ff.adaptive:
             self.th[spiked] += ff.th_inc
         return np.flatnonzero(spiked)

@@ -9,14 +9,14 @@ delays are in timesteps.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
 from ..config.types import Distribution, ProjectionConfig, RunConfig
 from ..errors import ConfigError
-from ..neurons.models import SOURCE, get_model
+from ..neurons.models import SOURCE, FloatForm, get_model
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,9 @@ class Population:
     name: str
     size: int
     model: str                       #: a neuron model name, or "source"
-    params: dict = field(default_factory=dict)   #: complete physical parameters
+    #: complete physical parameters; a numeric one may be a float64 array (size,) of per-neuron values
+    #: (trained thresholds, biases, time constants from NIR import or ANN conversion)
+    params: dict = field(default_factory=dict)
     fixed: dict = field(default_factory=dict)    #: raw register values (fixed-point mode)
     max_per_core: int | None = None
     initial: dict = field(default_factory=dict)  #: variable name -> float64 array (size,)
@@ -73,8 +75,36 @@ class Network:
 
     def float_forms(self) -> dict:
         """FloatForm of every physical neuron population, by name."""
-        return {p.name: get_model(p.model).float_form(p.params, self.dt_ms)
+        return {p.name: population_float_form(p, self.dt_ms)
                 for p in self.populations if not p.is_source and not p.is_fixed}
+
+
+def population_float_form(pop: Population, dt_ms: float) -> FloatForm:
+    """The model's FloatForm of ``pop``, with per-neuron parameter arrays allowed.
+
+    Scalar parameters give the model's scalar FloatForm. With arrays, the
+    model's ``float_form`` is evaluated once per distinct parameter
+    combination and the numeric fields become float64 (or int64) arrays of
+    length ``size``; the flags (``subtract``, ``dual``, ``adaptive``) stay
+    population-wide.
+    """
+    model = get_model(pop.model)
+    arrays = {k: np.broadcast_to(np.asarray(v, dtype=np.float64), (pop.size,))
+              for k, v in pop.params.items() if isinstance(v, np.ndarray)}
+    if not arrays:
+        return model.float_form(pop.params, dt_ms)
+    keys = sorted(arrays)
+    combos, inverse = np.unique(np.stack([arrays[k] for k in keys], axis=1), axis=0, return_inverse=True)
+    forms = [model.float_form({**pop.params, **{k: float(v) for k, v in zip(keys, row)}}, dt_ms) for row in combos]
+    inverse = inverse.ravel()
+    out = {}
+    for f in fields(FloatForm):
+        vals = [getattr(ff, f.name) for ff in forms]
+        if isinstance(vals[0], bool):
+            out[f.name] = vals[0]
+        else:
+            out[f.name] = np.asarray(vals)[inverse]
+    return FloatForm(**out)
 
 
 def projection_rng(seed: int, index: int) -> np.random.Generator:
@@ -89,16 +119,32 @@ def population_rng(seed: int, index: int) -> np.random.Generator:
 
 def build_network(cfg: RunConfig) -> Network:
     """Materialize the validated config into the float Network IR."""
-    pops = tuple(Population(p.name, p.size, p.model, dict(p.params), dict(p.fixed), p.max_per_core,
-                            {var: sample(dist, p.size, population_rng(cfg.run.seed, i))
-                             for var, dist in sorted(p.initial.items())})
-                 for i, p in enumerate(cfg.network.populations))
+    pops = tuple(_with_params_file(
+        Population(p.name, p.size, p.model, dict(p.params), dict(p.fixed), p.max_per_core,
+                   {var: sample(dist, p.size, population_rng(cfg.run.seed, i))
+                    for var, dist in sorted(p.initial.items())}), p.params_file)
+        for i, p in enumerate(cfg.network.populations))
     sizes = {p.name: p.size for p in pops}
     dt = cfg.run.dt_ms
     projs = tuple(_materialize(pc, sizes[pc.source], sizes[pc.target], dt, projection_rng(cfg.run.seed, i),
                                Path(cfg.base_dir))
                   for i, pc in enumerate(cfg.network.projections))
     return Network(pops, projs, dt)
+
+
+def _with_params_file(pop: Population, file: str | None) -> Population:
+    """``pop`` with the per-neuron arrays of its params file (checked by the loader) applied."""
+    if not file:
+        return pop
+    params, initial = dict(pop.params), dict(pop.initial)
+    with np.load(file) as z:
+        for key in z.files:
+            a = np.asarray(z[key], np.float64)
+            if key.startswith("initial_"):
+                initial[key[len("initial_"):]] = np.broadcast_to(a, (pop.size,)).copy()
+            else:
+                params[key] = a.copy() if a.ndim else float(a)
+    return Population(pop.name, pop.size, pop.model, params, dict(pop.fixed), pop.max_per_core, initial)
 
 
 def _materialize(pc: ProjectionConfig, n_pre: int, n_post: int, dt_ms: float,

@@ -11,7 +11,11 @@ from ..image import ChipImage, NeuronParams, PopulationMap
 from ..ir.network import Network
 from ..neurons.models import FLAG_DUAL
 from .partition import partition, synapse_word_bits
-from .quantize import Registers, choose_port, initial_registers, quantize_population, quantize_projection
+from .place import DEFAULT_STRATEGY, check_strategy, grid
+from .place import cost as placement_cost
+from .place import place as place_cores
+from .quantize import (Registers, choose_port, incoming_peak, initial_registers, quantize_population,
+                       quantize_projection)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,19 @@ class MappingReport:
     synapse_bits: np.ndarray
     population_cores: dict = field(default_factory=dict)
     projections: tuple[ProjectionReport, ...] = ()
+    strategy: str = "linear"                 #: placement strategy (emulator.mapping.place)
+    core_xy: np.ndarray | None = None        #: (cores, 2) mesh position of each core
+    traffic: np.ndarray | None = None        #: (cores, cores) estimated packets per timestep, source -> destination
+    host_traffic: np.ndarray | None = None   #: (cores,) estimated packets per timestep from the host
+    hop_cost: float = 0.0                    #: estimated packets x hops per timestep of this placement
+    hop_cost_linear: float = 0.0             #: the same for the row-major placement, for comparison
+
+    @property
+    def packets_per_step(self) -> float:
+        """Estimated packets per timestep (chip and host sources)."""
+        if self.traffic is None:
+            return 0.0
+        return float(self.traffic.sum() + self.host_traffic.sum())
 
     def utilization(self) -> list[dict]:
         """One row per core: each limit's use and its fraction of the limit."""
@@ -51,14 +68,23 @@ class MappingReport:
         return rows
 
 
-def map_network(net: Network, chip: ChipSpec) -> tuple[ChipImage, MappingReport]:
-    """Quantize, partition, place (core k at mesh (k % W, k // W)) and build every table."""
+def map_network(net: Network, chip: ChipSpec, strategy: str = DEFAULT_STRATEGY,
+                rates: dict | None = None) -> tuple[ChipImage, MappingReport]:
+    """Quantize, partition, place and build every table.
+
+    Placement (``emulator.mapping.place``) minimizes estimated packets x hops; the
+    traffic counts each output axon once per spike, with ``rates`` (population ->
+    spikes per neuron per timestep, scalar or per-neuron array; default 1) as the
+    spike rates. Core indices are the partition's order; ``image.core_xy`` says
+    where each core sits on the mesh. ``strategy='linear'`` puts core k at
+    (k % W, k // W).
+    """
+    check_strategy(strategy)
     chip_pops = [p for p in net.populations if not p.is_source]
     host_pops = [p for p in net.populations if p.is_source]
-    regs = {p.name: quantize_population(p, net.dt_ms) for p in chip_pops}
+    regs = {p.name: quantize_population(p, net.dt_ms, incoming_peak(net, p, net.dt_ms)) for p in chip_pops}
     place = partition(net, chip)
     n_cores = place.n_cores
-    core_xy = np.stack([np.arange(n_cores) % chip.mesh_width, np.arange(n_cores) // chip.mesh_width], 1)
     neuron_ptr = np.concatenate([[0], np.cumsum(place.neurons)]).astype(np.int64)
 
     # global ids: populations fill cores in order, so ids are contiguous per population
@@ -93,10 +119,16 @@ def map_network(net: Network, chip: ChipSpec) -> tuple[ChipImage, MappingReport]
     src_id = src_first[row_proj] + row_pre
     axon_ids = np.arange(row_start.size, dtype=np.int32)
     host_rows = is_host[row_proj] if row_proj.size else np.zeros(0, bool)
-    out_ptr, out_axon, out_hops = _out_table(src_id[~host_rows], axon_ids[~host_rows], offset,
-                                             _core_of_ids(neuron_ptr), row_core, core_xy)
-    host_ptr, host_axon, host_hops = _out_table(src_id[host_rows], axon_ids[host_rows], host_offset,
-                                                None, row_core, core_xy)
+    out_ptr, out_axon = _out_table(src_id[~host_rows], axon_ids[~host_rows], offset)
+    host_ptr, host_axon = _out_table(src_id[host_rows], axon_ids[host_rows], host_offset)
+    core_of_id = _core_of_ids(neuron_ptr)
+    rate = _rates(chip_pops, rates, first_id, offset)
+    host_rate = _rates(host_pops, rates, host_first, host_offset)
+    traffic = _traffic(out_ptr, out_axon, rate, core_of_id, row_core, n_cores, n_cores)
+    host_traffic = _traffic(host_ptr, host_axon, host_rate, np.zeros(host_offset, np.int64), row_core, 1, n_cores)[0]
+    core_xy = place_cores(traffic, host_traffic, chip.mesh_width, chip.mesh_height, strategy)
+    out_hops = _hops(out_ptr, out_axon, core_of_id, row_core, core_xy)
+    host_hops = _hops(host_ptr, host_axon, None, row_core, core_xy)
     out_per_core = np.add.reduceat(np.diff(out_ptr), neuron_ptr[:-1]) if n_cores else np.zeros(0, np.int64)
     _check_output_axons(out_per_core, chip, place)
 
@@ -113,8 +145,11 @@ def map_network(net: Network, chip: ChipSpec) -> tuple[ChipImage, MappingReport]
                       host_out_hops=host_hops, init_u=init_u, init_v=init_v,
                       populations=pop_maps)
     core_pops = tuple(tuple(p.name for p in pop_maps if c in p.cores) for c in range(n_cores))
+    linear_xy = grid(chip.mesh_width, chip.mesh_height)[:n_cores]
     report = MappingReport(chip, core_pops, place.neurons, np.diff(axon_ptr), out_per_core, place.synapse_bits,
-                           {p.name: p.cores for p in pop_maps if not p.on_host}, tuple(proj_reports))
+                           {p.name: p.cores for p in pop_maps if not p.on_host}, tuple(proj_reports), strategy,
+                           core_xy, traffic, host_traffic, placement_cost(traffic, host_traffic, core_xy),
+                           placement_cost(traffic, host_traffic, linear_xy))
     return image, report
 
 
@@ -148,18 +183,42 @@ def _core_of_ids(neuron_ptr: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(neuron_ptr.size - 1), np.diff(neuron_ptr))
 
 
-def _out_table(src, axon, n_src, src_core, row_core, core_xy):
-    """CSR of (source id -> destination axons), sorted by source then axon, with XY hop counts.
-
-    Host sources (``src_core`` None) enter the mesh at router (0, 0).
-    """
+def _out_table(src, axon, n_src):
+    """CSR of (source id -> destination axons), sorted by source then axon."""
     order = np.lexsort((axon, src))
     src, axon = src[order], axon[order]
     ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n_src))]).astype(np.int64)
-    dst_xy = core_xy[row_core[axon]] if axon.size else np.zeros((0, 2), np.int64)
-    src_xy = core_xy[src_core[src]] if src_core is not None and src.size else np.zeros_like(dst_xy)
-    hops = np.abs(dst_xy - src_xy).sum(axis=1) if axon.size else np.zeros(0, np.int64)
-    return ptr, axon.astype(np.int32), hops.astype(np.uint16)
+    return ptr, axon.astype(np.int32)
+
+
+def _hops(ptr, axon, src_core, row_core, core_xy):
+    """XY route length of every output-axon entry; host sources (``src_core`` None) enter at router (0, 0)."""
+    if axon.size == 0:
+        return np.zeros(0, np.uint16)
+    dst_xy = core_xy[row_core[axon]]
+    if src_core is None:
+        src_xy = np.zeros_like(dst_xy)
+    else:
+        src_xy = core_xy[np.repeat(src_core, np.diff(ptr))]
+    return np.abs(dst_xy - src_xy).sum(axis=1).astype(np.uint16)
+
+
+def _rates(pops, rates, first, n_ids):
+    """Spikes per timestep of every global (or host) id: ``rates[pop]`` (scalar or array), default 1."""
+    out = np.ones(n_ids)
+    for p in pops:
+        if rates and p.name in rates:
+            out[first[p.name]:first[p.name] + p.size] = np.broadcast_to(np.asarray(rates[p.name], float), (p.size,))
+    return out
+
+
+def _traffic(ptr, axon, rate, src_core, row_core, n_rows, n_cores):
+    """(n_rows x cores) packets per timestep: every output-axon entry sends ``rate`` of its source."""
+    if axon.size == 0:
+        return np.zeros((n_rows, n_cores))
+    src = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+    key = src_core[src].astype(np.int64) * n_cores + row_core[axon]
+    return np.bincount(key, weights=rate[src], minlength=n_rows * n_cores).reshape(n_rows, n_cores)
 
 
 def _check_output_axons(out_per_core, chip, place):

@@ -3,9 +3,13 @@
 Neurons are assigned greedily, population by population (each starting on a
 fresh core), to the current core until one of its limits would be exceeded,
 then to the next core. The limits
-are counted exactly: neurons, synapse memory bits (synapses x word bits) and
+are counted exactly: neurons, synapse memory bits (synapses x word bits),
 input axons (one synapse-list row per distinct (projection, source neuron)
-that reaches the core). Output axons are checked after the image is built.
+that reaches the core) and output axons (one per distinct (projection,
+destination core) a neuron's spikes go to). A neuron's output axons depend on
+how its targets were split, so the fill is repeated with the fan-outs of the
+previous split until the split no longer changes (targets do not depend on
+their sources' split, so this settles in a few rounds).
 """
 from __future__ import annotations
 
@@ -37,11 +41,13 @@ class Placement:
 
 
 # error codes of the greedy kernel
-_OK, _TOO_MANY_BITS, _TOO_MANY_ROWS = 0, 1, 2
+_OK, _TOO_MANY_BITS, _TOO_MANY_ROWS, _TOO_MANY_OUT = 0, 1, 2, 3
+_ROUNDS = 8     #: fills with updated fan-outs before giving up
 
 
 @kernel
-def _fill(syn_ptr, keys, n_keys, bits_per_syn, cap_neurons, cap_bits, cap_rows, first_core, core_of):
+def _fill(syn_ptr, keys, n_keys, bits_per_syn, cap_neurons, cap_bits, cap_rows, fan, cap_out, first_core,
+          core_of):
     """Greedy in-order fill of one population starting on the empty core ``first_core``.
 
     A row (key) counts once per core: ``last_core[key]`` marks the core that
@@ -50,7 +56,7 @@ def _fill(syn_ptr, keys, n_keys, bits_per_syn, cap_neurons, cap_bits, cap_rows, 
     neuron does not fit an empty core.
     """
     last_core = np.full(n_keys, -1, np.int64)
-    core, n_used, bits, rows = first_core, 0, 0, 0
+    core, n_used, bits, rows, out = first_core, 0, 0, 0, 0
     for n in range(syn_ptr.size - 1):
         lo, hi = syn_ptr[n], syn_ptr[n + 1]
         nbits = (hi - lo) * bits_per_syn
@@ -60,47 +66,39 @@ def _fill(syn_ptr, keys, n_keys, bits_per_syn, cap_neurons, cap_bits, cap_rows, 
                 if last_core[keys[j]] != core:
                     last_core[keys[j]] = core
                     new_rows += 1
-            if n_used < cap_neurons and bits + nbits <= cap_bits and rows + new_rows <= cap_rows:
+            if (n_used < cap_neurons and bits + nbits <= cap_bits and rows + new_rows <= cap_rows
+                    and out + fan[n] <= cap_out):
                 break
             if attempt == 1:                 # already alone on a fresh core: cannot fit anywhere
-                return (_TOO_MANY_BITS if nbits > cap_bits else _TOO_MANY_ROWS), n, core
+                if nbits > cap_bits:
+                    return _TOO_MANY_BITS, n, core
+                if new_rows > cap_rows:
+                    return _TOO_MANY_ROWS, n, core
+                return _TOO_MANY_OUT, n, core
             core += 1
-            n_used, bits, rows = 0, 0, 0
+            n_used, bits, rows, out = 0, 0, 0, 0
         n_used += 1
         bits += nbits
         rows += new_rows
+        out += fan[n]
         core_of[n] = core
     return _OK, -1, core
 
 
 def partition(net: Network, chip: ChipSpec) -> Placement:
     """Assign every chip neuron to a core; raise MappingError naming what does not fit."""
-    lim = chip.limits
     word = synapse_word_bits(chip)
-    core_of = {}
-    next_core = 0
-    for pop in net.populations:
-        if pop.is_source:
-            continue
-        syn_ptr, keys, n_keys = _incoming_rows(net, pop.name, pop.size)
-        out = np.full(pop.size, -1, np.int32)
-        cap = min(pop.max_per_core or lim.neurons, lim.neurons)
-        code, n, last = _fill(syn_ptr, keys, n_keys, word, cap, lim.synapse_memory_bits, lim.input_axons,
-                              next_core, out)
-        next_core = last + 1                 # each population starts on a fresh core
-        if code != _OK:
-            fan_in = int(syn_ptr[n + 1] - syn_ptr[n])
-            if code == _TOO_MANY_BITS:
-                raise MappingError(
-                    f"population '{pop.name}' neuron {n}: {fan_in} incoming synapses x {word} bits = "
-                    f"{fan_in * word:,} bits exceed one core's synapse memory ({lim.synapse_memory_bits:,} bits, "
-                    "chip.limits.synapse_memory_bits); reduce its fan-in or use a chip with more synapse memory")
-            raise MappingError(
-                f"population '{pop.name}' neuron {n}: its {fan_in} incoming synapses come from more distinct "
-                f"sources than a core's {lim.input_axons} input axons (chip.limits.input_axons); "
-                "reduce its fan-in or raise the limit")
-        core_of[pop.name] = out
-    n_cores = next_core
+    incoming = {p.name: _incoming_rows(net, p.name, p.size) for p in net.populations if not p.is_source}
+    fan = {name: np.zeros(rows[0].size - 1, np.int64) for name, rows in incoming.items()}
+    core_of = None
+    for _ in range(_ROUNDS):
+        new, n_cores = _fill_all(net, chip, incoming, fan, word, core_of)
+        if core_of is not None and all(np.array_equal(new[k], core_of[k]) for k in new):
+            break
+        core_of = new
+        fan = _fan_out(net, core_of)
+    else:
+        core_of, n_cores = _fill_all(net, chip, incoming, fan, word, core_of)
     if n_cores > chip.n_cores:
         raise MappingError(
             f"the network needs {n_cores} cores but the {chip.mesh_width} x {chip.mesh_height} mesh of chip "
@@ -110,6 +108,63 @@ def partition(net: Network, chip: ChipSpec) -> Placement:
         neurons += np.bincount(arr, minlength=n_cores)
     bits, rows = _core_usage(net, core_of, n_cores, word)
     return Placement(core_of, n_cores, neurons, bits, rows)
+
+
+def _fill_all(net: Network, chip: ChipSpec, incoming: dict, fan: dict, word: int, previous: dict | None):
+    lim = chip.limits
+    core_of = {}
+    next_core = 0
+    for pop in net.populations:
+        if pop.is_source:
+            continue
+        syn_ptr, keys, n_keys = incoming[pop.name]
+        out = np.full(pop.size, -1, np.int32)
+        cap = min(pop.max_per_core or lim.neurons, lim.neurons)
+        code, n, last = _fill(syn_ptr, keys, n_keys, word, cap, lim.synapse_memory_bits, lim.input_axons,
+                              fan[pop.name], lim.output_axons, next_core, out)
+        next_core = last + 1                 # each population starts on a fresh core
+        if code == _TOO_MANY_OUT:
+            _raise_fan_out_error(pop.name, n, fan[pop.name], previous[pop.name], lim)
+        if code != _OK:
+            _raise_fill_error(pop.name, code, n, int(syn_ptr[n + 1] - syn_ptr[n]), word, lim)
+        core_of[pop.name] = out
+    return core_of, next_core
+
+
+def _raise_fan_out_error(pop: str, n: int, fan: np.ndarray, previous: np.ndarray, lim) -> None:
+    """A lone neuron sends to more rows than a core has output axons: splitting cannot help."""
+    core = int(previous[n])
+    total = int(fan[previous == core].sum())
+    raise MappingError(
+        f"core {core} (population {pop}): {total} output axons exceed chip.limits.output_axons = "
+        f"{lim.output_axons}, and neuron {n} of '{pop}' alone sends to {int(fan[n])} synapse rows (one per "
+        "projection and destination core); give its targets more neurons per core (fewer destination cores) "
+        "or raise the limit")
+
+
+def _raise_fill_error(pop: str, code: int, n: int, fan_in: int, word: int, lim) -> None:
+    if code == _TOO_MANY_BITS:
+        raise MappingError(
+            f"population '{pop}' neuron {n}: {fan_in} incoming synapses x {word} bits = "
+            f"{fan_in * word:,} bits exceed one core's synapse memory ({lim.synapse_memory_bits:,} bits, "
+            "chip.limits.synapse_memory_bits); reduce its fan-in or use a chip with more synapse memory")
+    if code == _TOO_MANY_ROWS:
+        raise MappingError(
+            f"population '{pop}' neuron {n}: its {fan_in} incoming synapses come from more distinct "
+            f"sources than a core's {lim.input_axons} input axons (chip.limits.input_axons); "
+            "reduce its fan-in or raise the limit")
+
+
+def _fan_out(net: Network, core_of: dict) -> dict:
+    """Output axons of every chip neuron: distinct (projection, destination core) of its synapses."""
+    fan = {name: np.zeros(arr.size, np.int64) for name, arr in core_of.items()}
+    for proj in net.projections:
+        if proj.source not in fan or not proj.n_synapses:
+            continue
+        core = core_of[proj.target][proj.post].astype(np.int64)
+        pairs = np.unique(proj.pre.astype(np.int64) << 32 | core)
+        fan[proj.source] += np.bincount(pairs >> 32, minlength=fan[proj.source].size)
+    return fan
 
 
 def _incoming_rows(net: Network, target: str, size: int):

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import fixed as fx
 from ..errors import MappingError
-from ..ir.network import Population, Projection
+from ..ir.network import Population, Projection, population_float_form
 from ..neurons.models import FLAG_ADAPT, FLAG_DUAL, FLAG_SUBTRACT, FloatForm, get_model
 
 V_HEADROOM_BITS = 2   #: threshold * scale <= 2**(V_BITS - 1 - V_HEADROOM_BITS)
@@ -27,7 +27,8 @@ V_HEADROOM_BITS = 2   #: threshold * scale <= 2**(V_BITS - 1 - V_HEADROOM_BITS)
 
 @dataclass(frozen=True)
 class Registers:
-    """Register values shared by every neuron of one population."""
+    """Register values of one population: scalars shared by every neuron, or per-neuron arrays
+    (from per-neuron parameter arrays); ``scale`` is always shared."""
     du: int
     du_inh: int
     dv: int
@@ -41,25 +42,62 @@ class Registers:
     gain: float          #: factor from a weight (units of v) to U counts per unit scale
 
 
-def quantize_population(pop: Population, dt_ms: float) -> Registers:
-    """Registers of one neuron population, from its physical or raw parameters."""
+def quantize_population(pop: Population, dt_ms: float, peak_weight: float = 0.0) -> Registers:
+    """Registers of one neuron population, from its physical or raw parameters.
+
+    Per-neuron parameter arrays (``Population.params``) give per-neuron
+    registers; the v scale is shared by the population and chosen from its
+    largest threshold and ``peak_weight``, the largest ``|gain * w|`` of its
+    incoming synapses (``incoming_peak``), so that both fit their registers.
+    """
     model = get_model(pop.model)
     if pop.is_fixed:
         return _raw_registers(pop, model)
-    ff = model.float_form(pop.params, dt_ms)
-    scale = choose_scale(ff.threshold)
+    ff = population_float_form(pop, dt_ms)
+    threshold = float(np.max(ff.threshold))
+    peak_bias = float(np.max(np.abs(ff.gain * ff.bias)))
+    scale = choose_scale(threshold, peak_weight, peak_bias)
     where = f"population '{pop.name}'"
-    bias_mant, bias_exp = split_bias(ff.gain * ff.bias * scale, where)
-    if ff.refractory > (1 << fx.REFRACT_BITS) - 1:
-        raise MappingError(f"{where}: refractory period of {ff.refractory} steps exceeds the "
-                           f"{fx.REFRACT_BITS}-bit limit {(1 << fx.REFRACT_BITS) - 1}; shorten refractory_ms or raise dt")
+    _check_threshold_resolution(where, threshold, scale, peak_weight, peak_bias)
+    bias = split_bias(np.asarray(ff.gain * ff.bias * scale), where)
+    if np.max(ff.refractory) > (1 << fx.REFRACT_BITS) - 1:
+        raise MappingError(f"{where}: refractory period of {int(np.max(ff.refractory))} steps exceeds the "
+                           f"{fx.REFRACT_BITS}-bit limit {(1 << fx.REFRACT_BITS) - 1}; shorten refractory_ms or "
+                           "raise dt")
     return Registers(
         du=decay_u_register(ff.decay_u), du_inh=decay_u_register(ff.decay_u_inh),
         dv=decay_register(ff.decay_v), vth=_mantissa(ff.threshold * scale),
-        bias=bias_mant << bias_exp, refractory=ff.refractory,
+        bias=bias, refractory=_scalar_or_array(ff.refractory),
         dth=decay_register(ff.decay_th),
         th_inc=_mantissa(ff.th_inc * scale),
-        flags=_flags(ff.subtract, ff.adaptive, ff.dual), scale=scale, gain=ff.gain)
+        flags=_flags(ff.subtract, ff.adaptive, ff.dual), scale=scale, gain=_scalar_or_array(ff.gain, float))
+
+
+MIN_THRESHOLD_BITS = 8   #: the threshold keeps at least this many bits of its vth mantissa
+
+
+def _check_threshold_resolution(where: str, threshold: float, scale: float, peak_weight: float,
+                                peak_bias: float) -> None:
+    """Refuse a scale so small (forced by huge weights or biases) that the threshold loses its bits."""
+    if threshold <= 0 or threshold * scale >= float(1 << (fx.VTH_SHIFT + MIN_THRESHOLD_BITS)):
+        return
+    if peak_bias * scale >= peak_weight * scale:
+        raise MappingError(f"{where}: bias {peak_bias:g} (per step, in units of v) is {peak_bias / threshold:.0f} "
+                           f"times the threshold {threshold:g}: with the threshold kept to "
+                           f"{MIN_THRESHOLD_BITS} bits the bias exceeds the 13-bit mantissa with exponent <= 7; "
+                           "lower the bias relative to the threshold")
+    raise MappingError(f"{where}: incoming weight {peak_weight:g} (per step, in units of v) is "
+                       f"{peak_weight / threshold:.0f} times the threshold {threshold:g}: with the threshold kept to "
+                       f"{MIN_THRESHOLD_BITS} bits the weight exceeds the 9-bit mantissa with exponent <= 7; "
+                       "lower the weights relative to the threshold")
+
+
+def _scalar_or_array(x, kind=int):
+    """A Python scalar for a scalar, an array (int64 or float64) for an array."""
+    a = np.asarray(x)
+    if a.ndim == 0:
+        return kind(a)
+    return a.astype(np.int64 if kind is int else np.float64)
 
 
 def _raw_registers(pop: Population, model) -> Registers:
@@ -83,9 +121,10 @@ def initial_registers(pop: Population, r: Registers) -> tuple[np.ndarray, np.nda
     return out[0], out[1]
 
 
-def _mantissa(v_counts: float) -> int:
-    """Threshold-style mantissa ``round(v / 2**6)``, clipped to the 17-bit field."""
-    return min(int(round(v_counts / (1 << fx.VTH_SHIFT))), (1 << fx.VTH_MANT_BITS) - 1)
+def _mantissa(v_counts):
+    """Threshold-style mantissa ``round(v / 2**6)``, clipped to the 17-bit field (elementwise)."""
+    return _scalar_or_array(np.minimum(np.rint(np.asarray(v_counts, np.float64) / (1 << fx.VTH_SHIFT)),
+                                       (1 << fx.VTH_MANT_BITS) - 1))
 
 
 def _flags(subtract: bool, adaptive: bool, dual: bool) -> int:
@@ -101,48 +140,90 @@ def float_form_of_registers(r: Registers) -> FloatForm:
                      th_inc=float(r.th_inc << fx.VTH_SHIFT), adaptive=bool(r.flags & FLAG_ADAPT))
 
 
-def choose_scale(threshold: float) -> float:
-    """Largest power of two with ``threshold * scale <= 2**(23 - V_HEADROOM_BITS)``."""
+def choose_scale(threshold: float, peak_weight: float = 0.0, peak_bias: float = 0.0) -> float:
+    """Largest power of two with ``threshold * scale <= 2**(23 - V_HEADROOM_BITS)``,
+    ``peak_weight * scale <= 255 << (6 + 7)`` (the largest synaptic contribution the chip has)
+    and ``peak_bias * scale <= 4095 << 7`` (the largest bias).
+
+    A network whose single weights or biases exceed what fits below its threshold (common in
+    trained networks) thus gets a smaller scale: the threshold keeps its 17-bit mantissa, the
+    weights their 8 bits.
+    """
     top = float(1 << (fx.V_BITS - 1 - V_HEADROOM_BITS))
-    if threshold <= 0:
-        return top
-    return 2.0 ** math.floor(math.log2(top / threshold))
+    scale = top if threshold <= 0 else 2.0 ** math.floor(math.log2(top / threshold))
+    w_top = float(fx.WEIGHT_MAX << (fx.ACT_SHIFT + fx.WEIGHT_EXP_MAX))
+    b_top = float(((1 << (fx.BIAS_MANT_BITS - 1)) - 1) << ((1 << fx.BIAS_EXP_BITS) - 1))
+    for peak, limit in ((peak_weight, w_top), (peak_bias, b_top)):
+        if peak > 0 and peak * scale > limit:
+            scale = 2.0 ** math.floor(math.log2(limit / peak))
+    return scale
 
 
-def decay_register(fraction: float) -> int:
-    """12-bit decay ``round(4096 * fraction)`` clipped to 0..4095 (factor (4096-d)/4096)."""
-    return int(min(max(round(fraction * 4096), 0), fx.DECAY_MAX))
+def incoming_peak(net, pop: Population, dt_ms: float) -> float:
+    """Largest ``|gain * w|`` over the synapses into ``pop`` (physical populations), 0 if none."""
+    if pop.is_fixed or pop.is_source:
+        return 0.0
+    gain = population_float_form(pop, dt_ms).gain
+    peak = 0.0
+    for proj in net.projections:
+        if proj.target == pop.name and proj.n_synapses:
+            g = gain if np.ndim(gain) == 0 else np.asarray(gain)[proj.post]
+            peak = max(peak, float(np.max(np.abs(proj.weight * g))))
+    return peak
 
 
-def decay_u_register(fraction: float) -> int:
+def decay_register(fraction):
+    """12-bit decay ``round(4096 * fraction)`` clipped to 0..4095 (factor (4096-d)/4096); elementwise."""
+    return _scalar_or_array(np.clip(np.rint(np.asarray(fraction, np.float64) * 4096), 0, fx.DECAY_MAX))
+
+
+def decay_u_register(fraction):
     """Current decay with Loihi's +1 offset: ``du = round(4096 * fraction) - 1``, clipped to 0..4095."""
-    return int(min(max(round(fraction * 4096) - fx.DU_OFFSET, 0), fx.DECAY_MAX))
+    return _scalar_or_array(np.clip(np.rint(np.asarray(fraction, np.float64) * 4096) - fx.DU_OFFSET,
+                                    0, fx.DECAY_MAX))
 
 
-def split_bias(b: float, where: str) -> tuple[int, int]:
-    """(mantissa, exponent) with the smallest exponent whose 13-bit mantissa holds ``round(b / 2**exp)``."""
+def split_bias(b, where: str):
+    """Effective bias ``mant << exp`` with, per value, the smallest exponent whose 13-bit mantissa
+    holds ``round(b / 2**exp)`` (elementwise; a scalar gives an int)."""
+    b = np.asarray(b, np.float64)
     lo, hi = fx.signed_range(fx.BIAS_MANT_BITS)
+    out = np.zeros(b.shape, np.int64)
+    todo = np.ones(b.shape, bool)
     for exp in range(1 << fx.BIAS_EXP_BITS):
-        m = int(round(b / (1 << exp)))
-        if lo <= m <= hi:
-            return m, exp
-    raise MappingError(f"{where}: bias {b:.0f} (in v counts) exceeds the 13-bit mantissa with exponent <= 7; "
-                       "lower the bias relative to the threshold")
+        m = np.rint(b / (1 << exp))
+        ok = todo & (m >= lo) & (m <= hi)
+        out[ok] = m[ok].astype(np.int64) << exp
+        todo &= ~ok
+    if todo.any():
+        worst = float(np.max(np.abs(b[todo])))
+        raise MappingError(f"{where}: bias {worst:.0f} (in v counts) exceeds the 13-bit mantissa with exponent "
+                           "<= 7; lower the bias relative to the threshold")
+    return _scalar_or_array(out)
 
 
 def split_weights(w: np.ndarray, where: str) -> tuple[np.ndarray, int]:
     """Shared exponent and 9-bit mantissas for one synapse group of scaled weights ``w``.
 
-    Picks the smallest exponent in -8..7 for which every ``round(w / 2**(6+exp))``
-    fits in [-256, 255] (the most mantissa bits for the largest weight).
+    Every exponent in -8..7 is tried with mantissas ``clip(round(w / 2**(6+exp)), -256, 255)``;
+    the one with the least squared error ``sum((mant * 2**(6+exp) - w)**2)`` wins (ties: the
+    smaller exponent). Clipping a few outliers can beat rounding everything coarser; when nothing
+    clips the smallest fitting exponent is the best. Weights that clip even at exponent 7 are refused.
     """
     peak = float(np.max(np.abs(w))) if w.size else 0.0
+    if peak / 2.0 ** (fx.ACT_SHIFT + fx.WEIGHT_EXP_MAX) > fx.WEIGHT_MAX + 0.5:
+        raise MappingError(f"{where}: weight {peak:.0f} (in u counts) does not fit a 9-bit mantissa with exponent "
+                           f"<= {fx.WEIGHT_EXP_MAX}; the weights are too large relative to the target's threshold")
+    best = None
     for exp in range(fx.WEIGHT_EXP_MIN, fx.WEIGHT_EXP_MAX + 1):
-        m = np.rint(w / 2.0 ** (fx.ACT_SHIFT + exp))
-        if m.size == 0 or (m.min() >= fx.WEIGHT_MIN and m.max() <= fx.WEIGHT_MAX):
-            return m.astype(np.int16), exp
-    raise MappingError(f"{where}: weight {peak:.0f} (in u counts) does not fit a 9-bit mantissa with exponent "
-                       f"<= {fx.WEIGHT_EXP_MAX}; the weights are too large relative to the target's threshold")
+        step = 2.0 ** (fx.ACT_SHIFT + exp)
+        m = np.clip(np.rint(w / step), fx.WEIGHT_MIN, fx.WEIGHT_MAX)
+        err = float(np.sum((m * step - w) ** 2))
+        if best is None or err < best[0]:
+            best = (err, m, exp)
+        if peak / step <= fx.WEIGHT_MAX:
+            break           # nothing clips: coarser exponents only round worse
+    return best[1].astype(np.int16), best[2]
 
 
 def quantize_projection(proj: Projection, target: Registers, target_fixed: bool
@@ -152,7 +233,8 @@ def quantize_projection(proj: Projection, target: Registers, target_fixed: bool
     if target_fixed:
         exp = 0 if proj.weight_exp is None else int(proj.weight_exp)
         return proj.weight.astype(np.int16), exp, math.inf
-    scaled = proj.weight * target.gain * target.scale
+    gain = target.gain if np.ndim(target.gain) == 0 else np.asarray(target.gain)[proj.post]
+    scaled = proj.weight * gain * target.scale
     mant, exp = split_weights(scaled, where)
     err = mant * 2.0 ** (fx.ACT_SHIFT + exp) - scaled
     power, noise = float(np.sum(scaled ** 2)), float(np.sum(err ** 2))

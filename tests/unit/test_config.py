@@ -377,7 +377,7 @@ RULES = [
     ("network.projections=5", "network.projections", r"expected a list, got 5"),
     # populations
     ("network.populations[0].sise=64", "network.populations[0]",
-     r"^unknown key 'sise'; valid keys: fixed, initial, max_per_core, model, name, params, size; "
+     r"^unknown key 'sise'; valid keys: fixed, initial, max_per_core, model, name, params, params_file, size; "
      r"did you mean 'size'\?$"),
     ("network.populations[1]=exc", "network.populations[1]", r"expected a mapping with keys .*, got 'exc'"),
     ("network.populations[1].model=lfi", "network.populations[1].model",

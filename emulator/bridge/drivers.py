@@ -1,0 +1,75 @@
+"""cocotb drivers shared by every RTL bench: clock, reset, field packing, the host ports.
+
+Imported only inside a simulator process (it imports cocotb). The benches in
+``rtl_models/tests`` use these and the model (``emulator``), never their own copy of either.
+"""
+from __future__ import annotations
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import RisingEdge, Timer
+
+CLOCK_NS = 10           #: clock period of every bench
+
+
+def to_bits(x: int, bits: int) -> int:
+    """Two's-complement image of ``x`` in ``bits`` bits (what a port of that width carries)."""
+    return int(x) & ((1 << bits) - 1)
+
+
+def signed(x: int, bits: int) -> int:
+    """The signed value of a ``bits``-bit field ``x``."""
+    x &= (1 << bits) - 1
+    return x - (1 << bits) if x >> (bits - 1) else x
+
+
+def drive(dut, **ports) -> None:
+    """Set each named input port to its (possibly negative) value, masked to the port width."""
+    for name, value in ports.items():
+        handle = getattr(dut, name)
+        handle.value = to_bits(value, len(handle))
+
+
+async def settle() -> None:
+    """Let combinational logic settle after input writes (one timestep of the 1 ps precision)."""
+    await Timer(1, "ps")
+
+
+def start_clock(dut, period_ns: int = CLOCK_NS) -> None:
+    """Start ``dut.clk``, toggled by the simulator side of cocotb (GPI), not by a Python task per edge."""
+    cocotb.start_soon(Clock(dut.clk, period_ns, unit="ns", impl="gpi").start())
+
+
+async def reset(dut, cycles: int = 2) -> None:
+    """Synchronous active-high reset ``dut.rst`` for ``cycles`` rising edges."""
+    dut.rst.value = 1
+    for _ in range(cycles):
+        await RisingEdge(dut.clk)
+    dut.rst.value = 0
+    await RisingEdge(dut.clk)
+
+
+async def pulse(dut, name: str) -> None:
+    """Hold input ``name`` high for exactly one rising edge."""
+    getattr(dut, name).value = 1
+    await RisingEdge(dut.clk)
+    getattr(dut, name).value = 0
+
+
+async def send_packets(dut, packets) -> None:
+    """Host spike input: one ``(core, axon)`` packet per cycle on ``host_valid/host_core/host_axon``.
+
+    The top accepts a packet on every edge where ``host_valid`` is high (its input FIFOs
+    are sized by the bridge for a whole timestep, so there is no back-pressure to wait on).
+    """
+    for core, axon in packets:
+        drive(dut, host_valid=1, host_core=core, host_axon=axon)
+        await RisingEdge(dut.clk)
+    dut.host_valid.value = 0
+
+
+async def read_debug(dut, core: int, sel: int, addr: int) -> int:
+    """Read one word through the debug port (combinational: ``dbg_core/dbg_sel/dbg_addr -> dbg_data``)."""
+    drive(dut, dbg_core=core, dbg_sel=sel, dbg_addr=addr)
+    await settle()
+    return int(dut.dbg_data.value.to_unsigned())
