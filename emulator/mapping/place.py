@@ -41,6 +41,18 @@ def grid(width: int, height: int) -> np.ndarray:
     return np.stack([k % width, k // width], 1)
 
 
+def candidate_region(n: int, width: int, height: int) -> tuple[int, int]:
+    """Width and height of the corner region the blocks are placed in: the most
+    square one holding at least ``2 n`` routers (or the whole mesh). It keeps the
+    search O(n^2) on a large mesh, and a compact region is where low-hop
+    placements are anyway."""
+    target = min(2 * n, width * height)
+    rw = min(width, max(1, int(np.ceil(np.sqrt(target)))))
+    rh = min(height, int(np.ceil(target / rw)))
+    rw = min(width, int(np.ceil(target / rh)))
+    return rw, rh
+
+
 def cost(traffic: np.ndarray, host: np.ndarray, xy: np.ndarray) -> float:
     """Traffic x hops of a placement (packets x hops per timestep)."""
     d = np.abs(xy[:, None, :] - xy[None, :, :]).sum(-1)
@@ -52,11 +64,11 @@ def place(traffic: np.ndarray, host: np.ndarray, width: int, height: int, strate
     """Mesh coordinates (n, 2) of the n blocks of ``traffic`` (n x n, packets per step)."""
     check_strategy(strategy)
     n = traffic.shape[0]
-    pos = grid(width, height)
-    if n > pos.shape[0]:
+    if n > width * height:
         raise MappingError(f"{n} cores do not fit the {width} x {height} mesh")
     if strategy == "linear" or n == 0:
-        return pos[:n].copy()
+        return grid(width, height)[:n].copy()
+    pos = grid(*candidate_region(n, width, height))
     sym = traffic + traffic.T
     dist = np.abs(pos[:, None, :] - pos[None, :, :]).sum(-1).astype(np.float64)
     slot = _greedy(sym, host, dist)

@@ -80,3 +80,19 @@ def test_rates_weight_the_traffic_estimate():
     _, quiet = map_network(net, cfg.chip, rates=silent)
     assert full.traffic.sum() > 0 and quiet.traffic.sum() == 0
     assert np.array_equal(quiet.host_traffic, full.host_traffic)
+
+
+def test_large_mesh_places_in_a_compact_corner_quickly():
+    """A 128 x 128 mesh must not cost (16384 routers)^2: blocks go to a corner region of >= 2n routers."""
+    import time
+    from emulator.mapping.place import candidate_region, place
+    assert candidate_region(17, 128, 128) == (6, 6)
+    assert candidate_region(10, 4, 4) == (4, 4)          # 20 > 16 routers: the whole mesh
+    rng = np.random.default_rng(0)
+    traffic = rng.random((40, 40))
+    start = time.perf_counter()
+    xy = place(traffic, np.zeros(40), 128, 128)
+    assert time.perf_counter() - start < 5.0
+    rw, rh = candidate_region(40, 128, 128)
+    assert xy[:, 0].max() < rw and xy[:, 1].max() < rh
+    assert len({tuple(p) for p in xy}) == 40              # one block per router
