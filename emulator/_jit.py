@@ -1,6 +1,6 @@
 """The one place where Numba JIT options are chosen.
 
-Bit-exact code never uses ``fastmath``: integer kernels must compile to the
+Bit-exact code never enables fast-math: integer kernels must compile to the
 same wrapping/shift semantics as the plain-Python twins in ``tests/reference``.
 ``cache=True`` makes a warm start reach the first timestep without recompiling.
 
