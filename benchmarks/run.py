@@ -24,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-FIGURES = ("build_s", "loop_s", "total_s", "spikes", "mean_rate_hz", "syn_events", "syn_events_per_s", "peak_rss_mb")
+FIGURES = ("build_s", "first_step_s", "loop_s", "total_s", "spikes", "mean_rate_hz", "syn_events", "syn_events_per_s", "peak_rss_mb")
 PEERS = {
     "brian2-cython": [str(HERE / "peers" / "cuba_brian2.py"), "--target", "cython"],
     "brian2-standalone": [str(HERE / "peers" / "cuba_brian2.py"), "--target", "cpp_standalone"],

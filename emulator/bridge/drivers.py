@@ -1,4 +1,5 @@
-"""cocotb drivers shared by every RTL bench: clock, reset, field packing, the host ports.
+"""cocotb drivers and monitors shared by every RTL bench: clock, pulses, field packing, the host
+spike port (driver) and the debug read port (monitor).
 
 Imported only inside a simulator process (it imports cocotb). The benches in
 ``rtl_models/tests`` use these and the model (``emulator``), never their own copy of either.
@@ -40,15 +41,6 @@ def start_clock(dut, period_ns: int = CLOCK_NS) -> None:
     cocotb.start_soon(Clock(dut.clk, period_ns, unit="ns", impl="gpi").start())
 
 
-async def reset(dut, cycles: int = 2) -> None:
-    """Synchronous active-high reset ``dut.rst`` for ``cycles`` rising edges."""
-    dut.rst.value = 1
-    for _ in range(cycles):
-        await RisingEdge(dut.clk)
-    dut.rst.value = 0
-    await RisingEdge(dut.clk)
-
-
 async def pulse(dut, name: str) -> None:
     """Hold input ``name`` high for exactly one rising edge."""
     getattr(dut, name).value = 1
@@ -68,8 +60,24 @@ async def send_packets(dut, packets) -> None:
     dut.host_valid.value = 0
 
 
-async def read_debug(dut, core: int, sel: int, addr: int) -> int:
-    """Read one word through the debug port (combinational: ``dbg_core/dbg_sel/dbg_addr -> dbg_data``)."""
-    drive(dut, dbg_core=core, dbg_sel=sel, dbg_addr=addr)
-    await settle()
-    return int(dut.dbg_data.value.to_unsigned())
+class DebugPort:
+    """Monitor side of the debug read port (combinational: ``dbg_core/dbg_sel/dbg_addr -> dbg_data``).
+
+    Reads are made while the chip is idle, between timesteps; ``dbg_core`` and ``dbg_sel``
+    are only rewritten when they change.
+    """
+
+    def __init__(self, dut):
+        self.dut = dut
+        self._core = self._sel = None
+
+    async def read(self, core: int, sel: int, addr: int) -> int:
+        if core != self._core:
+            self.dut.dbg_core.value = core
+            self._core = core
+        if sel != self._sel:
+            self.dut.dbg_sel.value = sel
+            self._sel = sel
+        self.dut.dbg_addr.value = addr
+        await settle()
+        return int(self.dut.dbg_data.value.to_unsigned())

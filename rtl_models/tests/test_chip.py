@@ -183,15 +183,9 @@ except ImportError:
 if cocotb is not None:
     from cocotb.triggers import FallingEdge, RisingEdge
 
-    async def _read(dut, addr: int) -> int:
-        from emulator.bridge.drivers import settle
-        dut.dbg_addr.value = addr
-        await settle()
-        return int(dut.dbg_data.value.to_unsigned())
-
     async def run_program(dut, image, meta):
         """Drive one loaded program; return its RTL Trace and the wall time spent in simulated cycles."""
-        from emulator.bridge.drivers import send_packets, settle, signed
+        from emulator.bridge.drivers import DebugPort, send_packets, settle, signed
         from emulator.bridge.expected import COUNTERS, STATE_FIELDS, Trace
         from emulator.bridge.memfiles import DBG_COUNTERS, DBG_STATE, NSTATE_FIELDS, RTL_COUNTERS, unpack
         T, n, cores = meta["timesteps"], image.n_neurons, image.n_cores
@@ -201,6 +195,7 @@ if cocotb is not None:
         steps = np.zeros(T, np.int64)
         sim_s = 0.0
         signed_fields = {"u": 24, "u_inh": 24, "v": 24}
+        dbg = DebugPort(dut)
         for t in range(T):
             await send_packets(dut, meta["host_packets"][t])
             dut.step.value = 1
@@ -212,14 +207,11 @@ if cocotb is not None:
             await settle()              # every register of that edge updated, not only busy
             steps[t] = int(dut.step_cycles.value.to_unsigned())
             for c in range(cores):
-                dut.dbg_core.value = c
-                dut.dbg_sel.value = DBG_COUNTERS
                 for k, name in enumerate(RTL_COUNTERS):
-                    ctr[name][t, c] = await _read(dut, k)
-                dut.dbg_sel.value = DBG_STATE
+                    ctr[name][t, c] = await dbg.read(c, DBG_COUNTERS, k)
                 lo = int(image.neuron_ptr[c])
                 for local in range(int(image.neuron_ptr[c + 1]) - lo):
-                    f = unpack(NSTATE_FIELDS, await _read(dut, local))
+                    f = unpack(NSTATE_FIELDS, await dbg.read(c, DBG_STATE, local))
                     spikes[t, lo + local] = bool(f["spiked"])
                     for name in STATE_FIELDS:
                         x = f[name]
