@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.accounting import phase_cycles, step_cycles
-from ..engine.kernels import PROBE_VARS, Recorder, run_chunk
+from ..engine.kernels import COUNTER_NAMES, PROBE_VARS, Recorder, run_chunk
 from ..engine.simulation import Simulation
 from ..image import ChipImage
 from ..io.stimulus import Stimulus
 
 #: per-core per-timestep counters compared with the RTL (emulator counter index, RTL counter name)
-COUNTERS = (("axon_events", 0), ("synops", 1), ("neuron_updates", 2), ("spikes", 3), ("packets", 4))
+#: the engine counters the RTL also keeps, with their column in the engine's counter array
+COUNTERS = tuple((name, COUNTER_NAMES.index(name))
+                 for name in ("axon_events", "synops", "neuron_updates", "spikes", "packets"))
 STATE_FIELDS = ("u", "u_inh", "v", "th")     #: registers compared for every neuron after every update
 
 
@@ -69,7 +71,7 @@ def emulate(image: ChipImage, stimulus: Stimulus | None, timesteps: int) -> Trac
     cap = max(1, n * (timesteps + 1))                # every neuron every step: never full
     rec = Recorder(np.empty(cap, np.int64), np.empty(cap, np.int32), np.zeros(1, np.int64),
                    np.arange(n, dtype=np.int64), np.zeros((timesteps, n, len(PROBE_VARS)), np.int32),
-                   np.zeros((timesteps, cores, 6), np.int64))
+                   np.zeros((timesteps, cores, len(COUNTER_NAMES)), np.int64))
     start = time.perf_counter()
     t_end = run_chunk(0, timesteps, sim.tables, image.params, sim.state, sim.buffers, host_ptr, host_ids, rec)
     wall = time.perf_counter() - start

@@ -22,17 +22,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from simreq import need
 
 N_RANDOM = int(os.environ.get("NEUROEMU_RTL_PROGRAMS", "200"))    #: random programs per simulator
 
 
-def _need(sim):
-    from emulator.bridge import sim as rtlsim
-    why = rtlsim.missing(sim)
-    if why:
-        if os.environ.get("NEUROEMU_REQUIRE_SIM"):
-            pytest.fail(why)
-        pytest.skip(why)
 
 
 # ----------------------------------------------------------------------- pytest entry points
@@ -40,7 +34,7 @@ def _need(sim):
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_random_programs_match_emulator(sim, tmp_path):
     """N_RANDOM seeded random programs (1-4 cores, edges included) agree exactly, in one simulation."""
-    _need(sim)
+    need(sim)
     from emulator.bridge.cosim import run_job
     from emulator.bridge.memfiles import RtlChip
     from random_programs import random_program
@@ -64,7 +58,7 @@ def test_random_programs_match_emulator(sim, tmp_path):
 def test_other_cycle_costs_match_emulator(tmp_path):
     """The costs are RTL parameters: a chip YAML with other costs (1-cycle neuron updates and axon
     events, 2-cycle synops, 3-cycle packets, the shortest barrier) still agrees cycle for cycle."""
-    _need("icarus")
+    need("icarus")
     import dataclasses
 
     from emulator.bridge.cosim import Program, run_job
@@ -106,7 +100,7 @@ def _first_inexact_negative_v_decay(prog, want):
 @pytest.mark.rtl
 def test_mutation_decay_rounding_is_caught(tmp_path):
     """A v decay that floors instead of truncating toward zero diverges exactly where first exercised."""
-    _need("icarus")
+    need("icarus")
     from emulator.bridge.cosim import run_job
     from emulator.bridge.memfiles import RtlChip
     from random_programs import random_program
@@ -133,7 +127,7 @@ def test_mutation_decay_rounding_is_caught(tmp_path):
 def test_mutation_fifo_drop_is_caught(tmp_path):
     """A FIFO that drops host packets written while it holds 3 events loses them: the scoreboard
     reports core c's deliver phase (axon_events, with the predicted count) at the first timestep."""
-    _need("icarus")
+    need("icarus")
     from emulator.bridge.cosim import run_job
     from emulator.bridge.expected import emulate, host_spikes_per_step
     from emulator.bridge.memfiles import RtlChip, host_packets

@@ -7,20 +7,14 @@
 """
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
+from simreq import need
 
 from emulator.bridge import sim as rtlsim
 
 
-def _need(sim):
-    why = rtlsim.missing(sim)
-    if why:
-        if os.environ.get("NEUROEMU_REQUIRE_SIM"):
-            pytest.fail(why)
-        pytest.skip(why)
 
 
 def _sources():
@@ -31,7 +25,7 @@ def _sources():
 @pytest.mark.parametrize("top,define", [("neuron_unit", None), ("core", None), ("chip_top", None),
                                         ("chip_top", "MUTANT_DECAY_FLOOR"), ("chip_top", "MUTANT_FIFO_DROP")])
 def test_verilator_lint_clean(top, define):
-    _need("verilator")
+    need("verilator")
     rtlsim.setup_env()
     cmd = ["verilator", "--lint-only", "-Wall", "--top-module", top] + ([f"-D{define}"] if define else []) + _sources()
     p = subprocess.run(cmd, capture_output=True, text=True)
@@ -40,7 +34,7 @@ def test_verilator_lint_clean(top, define):
 
 @pytest.mark.rtl
 def test_icarus_verilog_2005_clean(tmp_path):
-    _need("icarus")
+    need("icarus")
     p = subprocess.run(["iverilog", "-g2005", "-Wall", "-s", "chip_top", "-o", str(tmp_path / "a.vvp")] + _sources(),
                        capture_output=True, text=True)
     assert p.returncode == 0 and p.stdout == "" and p.stderr == "", p.stdout + p.stderr
@@ -50,7 +44,7 @@ def test_icarus_verilog_2005_clean(tmp_path):
 @pytest.mark.parametrize("top,param", [("chip_top", "BARRIER=1"), ("core", "C_SYNOP=0"),
                                        ("neuron_unit", "ACC_BITS=20"), ("core", "RING_BITS=7")])
 def test_illegal_parameters_stop_elaboration(top, param, tmp_path):
-    _need("icarus")
+    need("icarus")
     out = tmp_path / "a.vvp"
     p = subprocess.run(["iverilog", "-g2005", "-s", top, f"-P{top}.{param}", "-o", str(out)] + _sources(),
                        capture_output=True, text=True)

@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import pytest
+from simreq import need
 
 from emulator.bridge import sim as rtlsim
 
@@ -25,9 +26,7 @@ VARIANTS = [("icarus", 1, 1), ("verilator", 1, 1), ("icarus", 0, 0)]
 @pytest.mark.rtl
 @pytest.mark.parametrize("sim,has_adapt,has_dual", VARIANTS)
 def test_neuron_unit_matches_model(sim, has_adapt, has_dual, tmp_path):
-    why = rtlsim.missing(sim)
-    if why:
-        pytest.skip(why) if not os.environ.get("NEUROEMU_REQUIRE_SIM") else pytest.fail(why)
+    need(sim)
     bench = rtlsim.build(sim, "neuron_unit", [str(rtlsim.rtl_dir() / "neuron_unit.v")],
                          parameters={"HAS_ADAPT": has_adapt, "HAS_DUAL": has_dual})
     rtlsim.run(bench, "test_neuron_unit", test_dir=tmp_path,

@@ -1,30 +1,23 @@
 """``neuroemu verify`` end to end: the example agrees on both simulators; a planted defect is reported."""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
+from simreq import need
 
 from emulator.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "configs" / "examples" / "verify.yaml"
 
 
-def _need(sim):
-    from emulator.bridge import sim as rtlsim
-    why = rtlsim.missing(sim)
-    if why:
-        if os.environ.get("NEUROEMU_REQUIRE_SIM"):
-            pytest.fail(why)
-        pytest.skip(why)
 
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_verify_example_agrees(sim, capsys):
-    _need(sim)
+    need(sim)
     assert main(["verify", str(EXAMPLE), "--sim", sim]) == 0
     out = capsys.readouterr().out
     assert "agree: 200 timesteps x 140 neurons on 3 core(s)" in out and "all exact" in out, out
@@ -37,7 +30,7 @@ def test_verify_example_agrees(sim, capsys):
 @pytest.mark.rtl
 def test_verify_reports_first_divergence_with_waveform():
     """A v decay rounding the wrong way (MUTANT_DECAY_FLOOR): exit 1, the divergence, a waveform."""
-    _need("icarus")
+    need("icarus")
     import io
 
     from emulator.bridge.verify import verify

@@ -137,6 +137,15 @@ def test_noc_figures_do_not_depend_on_chunking_or_resume(tmp_path):
         Simulation(other.image, other.stimulus).load_checkpoint(tmp_path / "ckpt.npz")
 
 
+def test_noc_figures_do_not_depend_on_engine_threads():
+    cfg = with_router(random_fixed_config(12, timesteps=30), mode="cycle", fifo_depth=1, hop_latency=2)
+    b = ne.build(cfg)
+    one = Simulation(b.image, b.stimulus, threads=1).run(30, chunk=9)
+    two = Simulation(b.image, b.stimulus, threads=2).run(30, chunk=9)
+    assert np.array_equal(one.step_cycles, two.step_cycles) and one.noc.packets > 1000
+    assert one.summary()["noc"] == two.summary()["noc"]
+
+
 def test_chip_image_round_trip_keeps_the_router(tmp_path):
     b = ne.build(with_router(random_fixed_config(1), mode="cycle", fifo_depth=3, hop_latency=5))
     b.image.save(tmp_path / "img.npz")
