@@ -113,7 +113,7 @@ def update(t, g, tb, p, s, buf, cnt):
     slot = t & (buf.acc.shape[0] - 1)
     for c in range(tb.group_ptr[g], tb.group_ptr[g + 1]):
         lo, hi = tb.neuron_ptr[c], tb.neuron_ptr[c + 1]
-        update_range(lo, hi, slot, buf.acc, buf.acc_inh, p, s, buf.fired, tb.core_spec[c])
+        cnt[c, SPIKES] += update_range(lo, hi, slot, buf.acc, buf.acc_inh, p, s, buf.fired, tb.core_spec[c])
         cnt[c, NEURON_UPDATES] += hi - lo
 
 
@@ -126,12 +126,14 @@ def learn(t, g, tb, buf, cnt):
 @kernel
 def emit(tb, buf, cnt):
     """End of the update phase: collect the spikes core by core (the order a
-    sequential core emits them) as next step's packets, and count packets and hops."""
+    sequential core emits them) as next step's packets, and count packets and hops.
+    Cores whose update counted no spike (``cnt[c, SPIKES]``) are not scanned."""
     n_sp = 0
     for c in range(tb.neuron_ptr.size - 1):
+        if cnt[c, SPIKES] == 0:
+            continue
         first = n_sp
         n_sp = collect_spikes(tb.neuron_ptr[c], tb.neuron_ptr[c + 1], buf.fired, buf.pending, n_sp)
-        cnt[c, SPIKES] += n_sp - first
         for i in range(first, n_sp):
             n = buf.pending[i]
             cnt[c, PACKETS] += tb.out_ptr[n + 1] - tb.out_ptr[n]

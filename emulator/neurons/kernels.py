@@ -67,6 +67,7 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec):
     wraparound selects; the body has no loop-carried state: it vectorizes.
     """
     literally(spec)
+    count = 0
     for n in range(np.uint64(lo), np.uint64(hi)):
         f = p.flags[n] if spec == GENERIC else (p.flags[n] & FLAG_SUBTRACT) | np.uint8(spec)
         a = np.int64(a_row[n])
@@ -88,12 +89,15 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec):
         s.th[n] = th
         s.ref[n] = ref
         fired[n] = spiked
+        count += spiked
+    return count
 
 
 @kernel
 def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec):
     """Update neurons ``lo..hi-1``: consume and clear their accumulator slot and
-    step each neuron; ``fired[n]`` is set to 1 for those that spiked.
+    step each neuron; ``fired[n]`` is set to 1 for those that spiked. Returns
+    how many spiked.
 
     ``p`` is a NeuronParams tuple, ``s`` a NeuronState tuple (struct of arrays);
     ``spec`` is the range's specialization (``core_specialization``).
@@ -101,11 +105,11 @@ def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec):
     a_row = acc[slot]
     a_inh_row = acc_inh[slot if acc_inh.shape[1] > 1 else 0]
     if spec == 0:
-        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0)
     elif spec == FLAG_DUAL:
-        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL)
     else:
-        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC)
 
 
 def core_specialization(flags: np.ndarray, neuron_ptr: np.ndarray) -> np.ndarray:
