@@ -101,8 +101,11 @@ def main() -> int:
     ap.add_argument("--nest-max", type=int, default=64000, help="largest scale size run on NEST")
     ap.add_argument("--skip-cuba", action="store_true")
     ap.add_argument("--timeout", type=float, default=3600)
+    bench_venv = ROOT / ".venv-bench" / "bin" / "python"
     ap.add_argument("--peer-python", default=os.environ.get("NEUROEMU_BENCH_PYTHON",
-                                                            str(ROOT / ".venv-bench" / "bin" / "python")))
+                                                            str(bench_venv) if bench_venv.exists() else sys.executable),
+                    help="interpreter with brian2 and nest (default: .venv-bench if present, else this one, "
+                         "e.g. after pip install -e .[bench])")
     ap.add_argument("--out", default=str(HERE / "results" / time.strftime("bench-%Y%m%d-%H%M%S.json")))
     args = ap.parse_args()
     peers = [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
@@ -122,14 +125,15 @@ def main() -> int:
         report["cuba"] = [r for r in report["cuba"] if r]
         print(table("CUBA, 4000 neurons, p = 0.02, dt = 0.1 ms, 1 s (median (min-max))", report["cuba"]))
 
-    for n in [int(x) for x in args.scale.split(",") if x]:
+    for i, n in enumerate(int(x) for x in args.scale.split(",") if x):
         net = ["--neurons", str(n), "--fanin", str(args.fanin)]
         rows = []
         for t in threads:
             extra = ["--local", str(args.local)] if args.local else []
+            # one warm-up fills the JIT cache for every size (same kernel types)
             rows.append(measure(f"neuroemu-{t}t", ours, [str(HERE / "neuroemu_bench.py"), *net, *extra,
-                                                         "--threads", str(t)], args.scale_repeats, True,
-                                args.timeout))
+                                                         "--threads", str(t)], args.scale_repeats,
+                                i == 0 and args.skip_cuba, args.timeout))
         for p in peers if not args.local and n <= args.peer_max else []:
             if p == "nest" and n > args.nest_max or p == "brian2-cython":
                 continue
