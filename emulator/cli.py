@@ -126,11 +126,21 @@ def format_summary(r: dict) -> str:
         ("wall time", f"{r['wall_s']:.3f} s emulation, {r['jit_s']:.2f} s JIT/cache load, "
                       f"{r['command_wall_s']:.2f} s command"),
         ("synaptic events/s", f"{r['synaptic_events_per_s']:.3e}"),
+        *_learning_rows(r),
         *_noc_rows(r.get("noc")),
         ("results", ", ".join(f"{v}" for v in [*r["files"].values(), "report.json"])),
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _learning_rows(r: dict) -> list[tuple[str, str]]:
+    """Summary lines of the learn phase (docs/learning.md), only when something learned."""
+    c = r["counters"]
+    if not c.get("learn_synapses") and not c.get("trace_updates"):
+        return []
+    return [("learning", f"{c['learn_synapses']} plastic synapse updates, {c['trace_updates']} trace updates, "
+                         f"{c['learn_epochs']} core epochs; {r['energy_pj']['learning'] / 1e6:.3f} uJ")]
 
 
 def _noc_rows(n: dict | None) -> list[tuple[str, str]]:

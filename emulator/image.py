@@ -15,6 +15,11 @@ Per-core tables are concatenated in core order with ``*_ptr`` offsets
 * output axons: neuron ``n`` sends one packet per entry ``out_ptr[n] .. out_ptr[n+1]-1``
   to global axon ``out_axon[k]`` (whose core is the destination); ``out_hops[k]``
   is its XY-route length. Host spike sources use ``host_out_ptr``/``host_out_axon``.
+* learning (``emulator.learning``, docs/learning.md): row ``a`` is plastic when
+  ``axon_rule[a] >= 0``, an index into the rule programs ``rule_prog`` (encoded by
+  ``emulator.learning.rules.Rule.encode``) and their parameters ``rule_param``
+  (epoch, weight bounds, trace decays and impulses); ``neuron_rule[n]`` names the rule
+  whose post-trace parameters neuron ``n`` uses; ``learn_seed`` seeds the cores' LFSRs
 """
 from __future__ import annotations
 
@@ -83,6 +88,12 @@ class ChipImage:
     init_u: np.ndarray = None    #: int32 (n_neurons): initial u register (zeros when None)
     init_v: np.ndarray = None    #: int32 (n_neurons): initial v register
     populations: tuple[PopulationMap, ...] = field(default_factory=tuple)
+    axon_rule: np.ndarray = None     #: int16 (n_axons): rule of each plastic row, -1 static (all -1 when None)
+    neuron_rule: np.ndarray = None   #: int16 (n_neurons): post-trace rule of each neuron, -1 none
+    rule_prog: np.ndarray = None     #: int32 (rules, MAX_TERMS, TERM_WORDS): encoded rule programs
+    rule_param: np.ndarray = None    #: int32 (rules, len(RULE_PARAMS))
+    rule_names: tuple[str, ...] = () #: the text of each rule, for reports
+    learn_seed: int = 1              #: seed of the per-core learning LFSRs
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -123,19 +134,38 @@ class ChipImage:
     # ------------------------------------------------------------------ serialization
     _ARRAYS = ("core_xy", "neuron_ptr", "axon_ptr", "axon_syn_ptr", "axon_exp", "axon_port", "syn_target",
                "syn_weight", "syn_delay", "out_ptr", "out_axon", "out_hops", "host_out_ptr", "host_out_axon",
-               "host_out_hops", "init_u", "init_v")
+               "host_out_hops", "init_u", "init_v", "axon_rule", "neuron_rule", "rule_prog", "rule_param")
 
     def __post_init__(self):
+        from .learning.kernels import RULE_PARAMS
+        from .learning.rules import MAX_TERMS, TERM_WORDS
         for name in ("init_u", "init_v"):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros(self.n_neurons, np.int32))
+        defaults = {"axon_rule": lambda: np.full(self.n_axons, -1, np.int16),
+                    "neuron_rule": lambda: np.full(self.n_neurons, -1, np.int16),
+                    "rule_prog": lambda: np.zeros((0, MAX_TERMS, TERM_WORDS), np.int32),
+                    "rule_param": lambda: np.zeros((0, len(RULE_PARAMS)), np.int32)}
+        for name, make in defaults.items():
+            if getattr(self, name) is None:
+                setattr(self, name, make())
+
+    @property
+    def n_rules(self) -> int:
+        return int(self.rule_prog.shape[0])
+
+    @property
+    def plastic_synapses(self) -> np.ndarray:
+        """Bool mask (n_synapses): synapses whose row is plastic."""
+        return np.repeat(self.axon_rule >= 0, np.diff(self.axon_syn_ptr))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the image to one ``.npz`` (atomically: temp file, then rename)."""
         arrays = {k: getattr(self, k) for k in self._ARRAYS}
         arrays.update({"param_" + k: v for k, v in self.params._asdict().items()})
         meta = {"format": "neuroemu-chipimage", "version": 1, "dt_ms": self.dt_ms,
-                "chip": asdict(self.chip), "populations": [asdict(p) for p in self.populations]}
+                "chip": asdict(self.chip), "populations": [asdict(p) for p in self.populations],
+                "rule_names": list(self.rule_names), "learn_seed": self.learn_seed}
         arrays["meta_json"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
@@ -145,13 +175,14 @@ class ChipImage:
             meta = json.loads(bytes(z["meta_json"]).decode())
             if meta.get("format") != "neuroemu-chipimage":
                 raise ValueError(f"{path} is not a neuroemu ChipImage")
-            arrays = {k: z[k] for k in cls._ARRAYS}
+            arrays = {k: z[k] for k in cls._ARRAYS if k in z.files}   # images older than learning lack some
             params = NeuronParams(**{k: z["param_" + k] for k in NeuronParams._fields})
         c = meta["chip"]
         chip = ChipSpec(**{**c, "limits": CoreLimits(**c["limits"]), "cycles": CycleCosts(**c["cycles"]),
                            "energy": EnergyPrices(**c["energy"])})
         pops = tuple(PopulationMap(**{**p, "cores": tuple(p["cores"])}) for p in meta["populations"])
-        return cls(chip=chip, dt_ms=meta["dt_ms"], params=params, populations=pops, **arrays)
+        return cls(chip=chip, dt_ms=meta["dt_ms"], params=params, populations=pops,
+                   rule_names=tuple(meta.get("rule_names", ())), learn_seed=int(meta.get("learn_seed", 1)), **arrays)
 
 
 def atomic_write(path: str | os.PathLike, write) -> None:

@@ -125,6 +125,9 @@ class RtlChip:
 
     def check(self, image: ChipImage) -> None:
         """Raise BridgeError unless ``image`` fits this build exactly (no silent truncation)."""
+        if image.n_rules and bool(np.any(image.axon_rule >= 0)):
+            raise BridgeError(f"the image has {int(image.plastic_synapses.sum())} plastic synapses, but the RTL "
+                              "has no learning unit yet: verify a configuration without `plasticity:`")
         if image.n_cores > self.NCORES:
             raise BridgeError(f"the image uses {image.n_cores} cores; the RTL top has NCORES = {self.NCORES}")
         router = getattr(image.chip, "router", None)

@@ -35,7 +35,8 @@ _ROUTER_CHECKS = {"mode": partial(choice, options=ROUTER_MODES, what="router mod
                   "hop_latency": partial(integer, lo=1, hi=MAX_HOP_LATENCY)}
 _POP_KEYS = ("name", "size", "model", "params", "params_file", "fixed", "max_per_core", "initial")
 _PROJ_KEYS = ("name", "source", "target", "connectivity", "p", "indegree", "file", "weight", "weight_exp",
-              "delay", "delay_ms", "allow_self", "port")
+              "delay", "delay_ms", "allow_self", "port", "plasticity")
+_PLASTICITY_KEYS = ("rule", "dw", "params", "epoch", "sign", "weight_range", "traces")
 #: connectivity -> the key it needs (and that no other connectivity accepts)
 _CONNECTIVITY = {"all_to_all": None, "one_to_one": None, "fixed_probability": "p",
                  "fixed_indegree": "indegree", "explicit": "file"}
@@ -317,7 +318,55 @@ def _projection(raw: Any, path: str, ctx: _Ctx) -> ProjectionConfig:
         if raw_target else None,
         allow_self=allow_self,
         port=get(m, "port", path, choice, "auto", options=("auto", "exc", "inh"), what="port"),
-        path=path)
+        path=path, plasticity=_plasticity(m.get("plasticity"), at(path, "plasticity")) if "plasticity" in m else None)
+
+
+def _plasticity(raw: Any, path: str):
+    """``plasticity:`` of a projection -> LearningSpec (docs/learning.md): a built-in ``rule``
+    (with ``params``) or a ``dw`` expression, ``epoch``, ``sign`` or ``weight_range``, ``traces``."""
+    from ..errors import NeuroemuError
+    from ..learning import BUILTINS, SIGN_BOUNDS, TRACE_NAMES, LearningSpec, RuleError, expand, parse_rule
+    from ..learning.fixed import TRACE_DECAY_MAX, TRACE_MAX
+    if isinstance(raw, str):
+        raw = {"rule": raw}
+    m = mapping(raw, path, _PLASTICITY_KEYS)
+    if ("rule" in m) == ("dw" in m):
+        raise ConfigError(path, "give exactly one of 'rule' (a built-in: " + ", ".join(sorted(BUILTINS))
+                          + ") or 'dw' (an expression such as '2^-2*x1*y0 - 2^-2*y1*x0')")
+    traces, sign = {}, "exc"
+    if "rule" in m:
+        name = get(m, "rule", path, choice, options=BUILTINS, what="learning rule")
+        params = section(m.get("params"), at(path, "params"), BUILTINS[name].params)
+        params = {k: integer(v, at(at(path, "params"), k), lo=-8, hi=7) for k, v in params.items()}
+        try:
+            dw = expand(name, params)
+        except NeuroemuError as exc:
+            raise ConfigError(at(path, "params"), str(exc)) from None
+        traces, sign = dict(BUILTINS[name].traces), BUILTINS[name].sign
+    else:
+        name, dw = "custom", get(m, "dw", path, string)
+        if "params" in m:
+            raise ConfigError(at(path, "params"), "params are for built-in rules; write the numbers into dw")
+    try:
+        parse_rule(dw)
+    except RuleError as exc:
+        raise ConfigError(at(path, "dw" if "dw" in m else "rule"), str(exc)) from None
+    tr = section(m.get("traces"), at(path, "traces"), TRACE_NAMES)
+    for k, v in tr.items():
+        sub = at(at(path, "traces"), k)
+        v = mapping(v, sub, ("decay", "impulse"))
+        traces[k] = (get(v, "decay", sub, integer, traces.get(k, (0, 0))[0], lo=0, hi=TRACE_DECAY_MAX),
+                     get(v, "impulse", sub, integer, traces.get(k, (0, 0))[1], lo=0, hi=TRACE_MAX))
+    sign = get(m, "sign", path, choice, sign, options=SIGN_BOUNDS, what="sign mode")
+    lo, hi = SIGN_BOUNDS[sign]
+    if "weight_range" in m:
+        wr = get(m, "weight_range", path, seq, length=2)
+        lo, hi = (integer(v, item(at(path, "weight_range"), i), lo=SIGN_BOUNDS[sign][0], hi=SIGN_BOUNDS[sign][1])
+                  for i, v in enumerate(wr))
+        if lo > hi:
+            raise ConfigError(at(path, "weight_range"), f"[{lo}, {hi}]: the lower bound exceeds the upper")
+    return LearningSpec(dw=dw, name=name, epoch=get(m, "epoch", path, integer, 1, lo=1, hi=1 << 16),
+                        wmin=lo, wmax=hi, traces=traces)
 
 
 def _weight(m: dict, path: str, conn: str, tgt: PopulationConfig) -> Distribution:

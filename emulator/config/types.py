@@ -29,6 +29,7 @@ class CycleCosts:
     spike_out: int = 2         #: per emitted spike per destination (one packet)
     learn_synapse: int = 2     #: per plastic synapse per learning epoch
     learn_epoch: int = 16      #: fixed cost of a learning epoch
+    trace_update: int = 1      #: per pre/post trace register update (learning)
     barrier: int = 32          #: end-of-timestep barrier synchronisation
 
 
@@ -40,6 +41,7 @@ class EnergyPrices:
     spike_pj: float = 1.7
     hop_pj: float = 3.5
     learn_update_pj: float = 120.0
+    trace_update_pj: float = 2.0     #: per trace register update (estimate: a 7-bit multiply-add, cf. neuron_update)
     static_pj_per_cycle: float = 0.0
     source: str = "Davies et al. 2018 (IEEE Micro 38(1)), Loihi measured/pre-silicon figures"
 
@@ -150,6 +152,9 @@ class ProjectionConfig:
     allow_self: bool = True            #: recurrent projections may connect i -> i
     port: str = "auto"
     path: str = ""
+    #: on-chip learning of this projection's weights: an ``emulator.learning.LearningSpec``
+    #: (from the ``plasticity:`` key; docs/learning.md), or None for static synapses
+    plasticity: Any = None
 
 
 @dataclass(frozen=True)

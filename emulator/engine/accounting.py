@@ -4,7 +4,9 @@ The core is a sequential datapath (ARCHITECTURE.md §2); per timestep and core:
 
     deliver_cycles = axon_event * axon_events + synop * synops
     update_cycles  = neuron_update * neuron_updates + spike_out * packets
-    core_cycles    = deliver_cycles + update_cycles (+ stall_cycles waiting for the router)
+    learn_cycles   = learn_synapse * learn_synapses + trace_update * trace_updates
+                     + learn_epoch * learn_epochs                   (0 without plastic synapses)
+    core_cycles    = deliver_cycles + update_cycles + learn_cycles (+ stall_cycles waiting for the router)
     step_cycles    = max(max over cores (core_cycles), last packet arrival) + barrier
 
 (the timestep is barrier-synchronous: it lasts as long as its slowest core, and in
@@ -16,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..config.types import ChipSpec
-from .kernels import AXON_EVENTS, HOPS, NEURON_UPDATES, PACKETS, SYNOPS
+from .kernels import (AXON_EVENTS, HOPS, LEARN_EPOCHS, LEARN_SYNAPSES, NEURON_UPDATES, PACKETS, SYNOPS,
+                      TRACE_UPDATES)
 
 
 def phase_cycles(counters: np.ndarray, chip: ChipSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -25,6 +28,13 @@ def phase_cycles(counters: np.ndarray, chip: ChipSpec) -> tuple[np.ndarray, np.n
     deliver = c.axon_event * counters[..., AXON_EVENTS] + c.synop * counters[..., SYNOPS]
     update = c.neuron_update * counters[..., NEURON_UPDATES] + c.spike_out * counters[..., PACKETS]
     return deliver, update
+
+
+def learn_cycles(counters: np.ndarray, chip: ChipSpec) -> np.ndarray:
+    """Learn-phase cycles (steps, cores) int64: plastic synapses, trace updates, epochs."""
+    c = chip.cycles
+    return (c.learn_synapse * counters[..., LEARN_SYNAPSES] + c.trace_update * counters[..., TRACE_UPDATES]
+            + c.learn_epoch * counters[..., LEARN_EPOCHS])
 
 
 def step_cycles(counters: np.ndarray, chip: ChipSpec, noc=None) -> tuple[np.ndarray, np.ndarray]:
@@ -36,7 +46,7 @@ def step_cycles(counters: np.ndarray, chip: ChipSpec, noc=None) -> tuple[np.ndar
     ``max(max_c (deliver_c + update_c + stall_c), last_arrival) + barrier``.
     """
     deliver, update = phase_cycles(counters, chip)
-    core = deliver + update
+    core = deliver + update + learn_cycles(counters, chip)
     last = np.zeros(core.shape[0], np.int64)
     if noc is not None:
         core = core + noc.core_stall
@@ -58,6 +68,8 @@ def energy_pj(totals: np.ndarray, chip: ChipSpec, hops: int | None = None) -> di
         "neuron_updates": float(totals[NEURON_UPDATES]) * e.neuron_update_pj,
         "spikes": float(totals[PACKETS]) * e.spike_pj,
         "hops": float(totals[HOPS] if hops is None else hops) * e.hop_pj,
+        "learning": (float(totals[LEARN_SYNAPSES]) * e.learn_update_pj
+                     + float(totals[TRACE_UPDATES]) * e.trace_update_pj),
     }
     parts["total"] = sum(parts.values())
     return parts

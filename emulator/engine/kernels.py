@@ -14,11 +14,13 @@ from numba import prange
 
 from .._jit import kernel, parallel_kernel
 from ..fixed import weight_contribution
+from ..learning.kernels import learn_core, mark_pre
 from ..neurons.kernels import collect_spikes, update_range
 
 # per-core, per-timestep counters (last axis of Recorder.counters)
-AXON_EVENTS, SYNOPS, NEURON_UPDATES, SPIKES, PACKETS, HOPS = range(6)
-COUNTER_NAMES = ("axon_events", "synops", "neuron_updates", "spikes", "packets", "hops")
+AXON_EVENTS, SYNOPS, NEURON_UPDATES, SPIKES, PACKETS, HOPS, LEARN_SYNAPSES, TRACE_UPDATES, LEARN_EPOCHS = range(9)
+COUNTER_NAMES = ("axon_events", "synops", "neuron_updates", "spikes", "packets", "hops",
+                 "learn_synapses", "trace_updates", "learn_epochs")
 PROBE_VARS = ("u", "v", "th", "u_inh")
 
 
@@ -40,6 +42,12 @@ class Tables(NamedTuple):
     core_group: np.ndarray   #: int64 (n_cores): thread group that emulates each core
     group_ptr: np.ndarray    #: int64 (groups + 1): cores of group g are group_ptr[g] .. group_ptr[g+1]-1
     core_spec: np.ndarray    #: int64 (n_cores): neuron-loop specialization (neurons.kernels.core_specialization)
+    # learning engine (emulator.learning; the Simulation's own copy of syn_weight is written by it)
+    axon_ptr: np.ndarray     #: int64 (n_cores + 1): input-axon rows of each core
+    axon_rule: np.ndarray    #: int16 (n_axons): rule of a plastic row, -1 static
+    neuron_rule: np.ndarray  #: int16 (n_neurons): rule whose post-trace parameters a neuron uses, -1 none
+    rule_prog: np.ndarray    #: int32 (rules, MAX_TERMS, TERM_WORDS): encoded rule programs
+    rule_param: np.ndarray   #: int32 (rules, 13): learning.kernels.RULE_PARAMS
 
 
 class NeuronState(NamedTuple):
@@ -57,6 +65,10 @@ class Buffers(NamedTuple):
     pending: np.ndarray      #: int32 (n): ids of neurons that spiked in the previous timestep
     n_pending: np.ndarray    #: int64 (1,)
     fired: np.ndarray        #: uint8 (n rounded up to 8): this step's spike flags
+    xtr: np.ndarray          #: int32 (n_axons, 4): per row: spike this step, x0, x1, x2 (learning)
+    ytr: np.ndarray          #: int32 (n_neurons, 4): per neuron: y0, y1, y2, y3 (learning)
+    reward: np.ndarray       #: int32 (n_neurons): third factor r of each neuron (learning)
+    lfsr: np.ndarray         #: int64 (n_cores): each core's learning LFSR state
 
 
 class Recorder(NamedTuple):
@@ -65,7 +77,7 @@ class Recorder(NamedTuple):
     n_rec: np.ndarray        #: int64 (1,)
     probe_ids: np.ndarray    #: int64 (n_probe,)
     probe_vals: np.ndarray   #: int32 (chunk, n_probe, 4): PROBE_VARS after the update
-    counters: np.ndarray     #: int64 (chunk, n_cores, 6)
+    counters: np.ndarray     #: int64 (chunk, n_cores, len(COUNTER_NAMES))
 
 
 @kernel
@@ -118,9 +130,19 @@ def update(t, g, tb, p, s, buf, cnt):
 
 
 @kernel
-def learn(t, g, tb, buf, cnt):
-    """Phase 3: learning epochs (no plastic synapses in this image: nothing to do)."""
-    return
+def learn(t, g, tb, buf, host_ids, cnt):
+    """Phase 3 for the cores of group ``g``: traces every step, weight updates on
+    learning-epoch boundaries (``emulator.learning.kernels``). Pre traces live per
+    input-axon row on the row's core, post traces per neuron: a group touches only
+    its own cores' rows, neurons, weights and LFSRs."""
+    if tb.rule_prog.shape[0] == 0:
+        return
+    mark_pre(g, tb, buf, host_ids)
+    for c in range(tb.group_ptr[g], tb.group_ptr[g + 1]):
+        n_syn, n_tr, n_ep = learn_core(t, c, tb, buf)
+        cnt[c, LEARN_SYNAPSES] += n_syn
+        cnt[c, TRACE_UPDATES] += n_tr
+        cnt[c, LEARN_EPOCHS] += n_ep
 
 
 @kernel
@@ -166,12 +188,13 @@ def cores_step(t, g, tb, p, s, buf, host_ids, cnt):
        adds ``w << (6 + exp)`` to ring slot ``t + delay`` of its target
     2. update  -- every neuron consumes ring slot ``t``, updates u, v (and th)
        and raises its spike flag
-    3. learn   -- learning epochs (hook; no-op without plastic synapses)
+    3. learn   -- traces of plastic rows and learning neurons; on learning-epoch
+       boundaries the rule programs update the plastic weights
     Groups touch disjoint cores, so they may run in parallel.
     """
     deliver(t, g, tb, buf, host_ids, cnt)
     update(t, g, tb, p, s, buf, cnt)
-    learn(t, g, tb, buf, cnt)
+    learn(t, g, tb, buf, host_ids, cnt)
 
 
 @kernel

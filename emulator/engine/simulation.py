@@ -20,9 +20,9 @@ from ..neurons.kernels import core_specialization
 from ..neurons.models import FLAG_DUAL
 from ..router.model import NocModel
 from .accounting import phase_cycles, step_cycles
-from .kernels import PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk, run_chunk_parallel
+from .kernels import COUNTER_NAMES, PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk, run_chunk_parallel
 
-COUNTERS = 6
+COUNTERS = len(COUNTER_NAMES)
 
 
 @dataclass(frozen=True)
@@ -79,12 +79,15 @@ class Simulation:
         self.stimulus = stimulus or Stimulus([])
         self.probes = tuple(probes)
         n = image.n_neurons
+        # plastic images learn into the simulation's own copy of the weights (the image stays as mapped)
+        weights = image.syn_weight.copy() if image.n_rules else image.syn_weight
         self.tables = Tables(image.neuron_ptr, image.axon_core.astype(np.int64), image.axon_syn_ptr,
-                             image.axon_exp, image.axon_port, image.syn_target, image.syn_weight,
+                             image.axon_exp, image.axon_port, image.syn_target, weights,
                              image.syn_delay, image.out_ptr, image.out_axon, image.out_hops,
                              image.host_out_ptr, image.host_out_axon,
                              np.repeat(np.arange(group_ptr.size - 1), np.diff(group_ptr)).astype(np.int64),
-                             group_ptr, core_specialization(image.params.flags, image.neuron_ptr))
+                             group_ptr, core_specialization(image.params.flags, image.neuron_ptr),
+                             image.axon_ptr, image.axon_rule, image.neuron_rule, image.rule_prog, image.rule_param)
         zeros = [np.zeros(n, np.int32) for _ in range(3)]
         self.state = NeuronState(u=image.init_u.copy(), u_inh=zeros[0], v=image.init_v.copy(), th=zeros[1],
                                  ref=zeros[2])
@@ -93,7 +96,7 @@ class Simulation:
         self.buffers = Buffers(np.zeros((ring, n), np.int32),
                                np.zeros((ring, n) if dual else (1, 1), np.int32),
                                np.zeros(max(n, 1), np.int32), np.zeros(1, np.int64),
-                               np.zeros(8 * (n // 8 + 1), np.uint8))
+                               np.zeros(8 * (n // 8 + 1), np.uint8), *learning_buffers(image))
         self.probe_ids = np.array([image.population(p.population).first_id + i
                                    for p in self.probes for i in p.indices], np.int64)
         self.noc = NocModel(image)      # the network-on-chip, replayed after the engine (docs/router.md)
@@ -109,6 +112,16 @@ class Simulation:
         self.wall_s = 0.0
         self.jit_s = 0.0
         self.t_start = self.t
+
+    # ------------------------------------------------------------------ learning
+    def set_learning(self, enabled: bool) -> None:
+        """Switch the learn phase on or off (off: weights and traces freeze; docs/learning.md)."""
+        self.tables = self.tables._replace(rule_prog=self.image.rule_prog if enabled else self.image.rule_prog[:0])
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Current synapse weight mantissas (learned, for plastic rows), int16 (n_synapses,)."""
+        return self.tables.syn_weight
 
     # ------------------------------------------------------------------ running
     def step(self) -> None:
@@ -205,7 +218,8 @@ class Simulation:
     def fingerprint(self) -> str:
         """Hash of the image tables and parameters: a checkpoint only resumes the same chip image."""
         h = hashlib.sha256()
-        for arr in (*self.tables, *self.image.params):
+        tables = self.tables._replace(syn_weight=self.image.syn_weight)    # as mapped, not as learned
+        for arr in (*tables, *self.image.params):
             h.update(np.ascontiguousarray(arr).tobytes())
         return h.hexdigest()[:16]
 
@@ -219,7 +233,7 @@ class Simulation:
             spike_t=_cat(self._spike_t, np.int64), spike_id=_cat(self._spike_id, np.int32),
             probe_vals=_cat(self._probe_vals, np.int32, (0, self.probe_ids.size, len(PROBE_VARS))),
             step_cycles=_cat(self._step_cycles, np.int64), mean_cycles=_cat(self._mean_cycles, np.float64),
-            **self.noc.state_arrays())
+            syn_weight=self.tables.syn_weight, **self.noc.state_arrays())
         atomic_write(path, lambda f: np.savez(f, **arrays))
 
     def load_checkpoint(self, path: str) -> None:
@@ -230,12 +244,26 @@ class Simulation:
                                   "rerun without --resume")
             self.state = NeuronState(*(z[f"state_{k}"].copy() for k in NeuronState._fields))
             self.buffers = Buffers(*(z[f"buf_{k}"].copy() for k in Buffers._fields))
+            if self.image.n_rules:
+                self.tables.syn_weight[:] = z["syn_weight"]
             self.t, self.t_start, self.wall_s = int(z["t"]), int(z["t_start"]), float(z["wall_s"])
             self.counter_totals = z["counter_totals"].copy()
             self._spike_t, self._spike_id = [z["spike_t"].copy()], [z["spike_id"].copy()]
             self._probe_vals = [z["probe_vals"].copy()]
             self._step_cycles, self._mean_cycles = [z["step_cycles"].copy()], [z["mean_cycles"].copy()]
             self.noc.load_state(z)
+
+
+def learning_buffers(image: ChipImage) -> tuple:
+    """(xtr, ytr, reward, lfsr) of Buffers: zero traces and rewards, each core's LFSR seeded
+    ``learn_lfsr_seed(image.learn_seed, core)``; empty when the image has no plastic rows."""
+    from ..learning.traces import learn_lfsr_seed
+    if not image.n_rules:
+        return (np.zeros((0, 4), np.int32), np.zeros((0, 4), np.int32), np.zeros(0, np.int32),
+                np.zeros(0, np.int64))
+    return (np.zeros((image.n_axons, 4), np.int32), np.zeros((image.n_neurons, 4), np.int32),
+            np.zeros(image.n_neurons, np.int32),
+            np.array([learn_lfsr_seed(image.learn_seed, c) for c in range(image.n_cores)], np.int64))
 
 
 def _cat(parts, dtype, empty_shape=(0,)):

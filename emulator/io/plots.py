@@ -84,3 +84,42 @@ def noc_heatmap_png(noc) -> bytes:
     fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
     return buf.getvalue()
+
+
+# ---- learning (docs/learning.md) ------------------------------------------------
+def weight_images_png(weights: np.ndarray, labels: np.ndarray | None = None, side: int | None = None) -> bytes:
+    """Learned weights as images: one tile per target neuron (column of ``weights``, shape
+    (pixels, neurons)), titled with its class in ``labels`` (-1: silent)."""
+    n_pix, n = weights.shape
+    side = side or int(round(np.sqrt(n_pix)))
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 1.0), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k < n:
+            ax.imshow(weights[:, k].reshape(side, -1), cmap="gray_r", vmin=0, vmax=max(1, weights.max()))
+            if labels is not None:
+                ax.set_title(str(labels[k]), fontsize=7)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def learning_curve_png(steps: np.ndarray, accuracy: np.ndarray, title: str = "accuracy over training") -> bytes:
+    """Test accuracy (or any score in [0, 1]) against training images seen."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, accuracy, marker="o")
+    ax.set_xlabel("training images")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()

@@ -29,6 +29,7 @@ class Results:
     jit_s: float = 0.0             #: kernel compilation / cache loading, not in wall_s
     extra: dict = field(default_factory=dict)
     noc: object = None             #: emulator.router.NocStats: router figures (docs/router.md)
+    learned_weights: np.ndarray | None = None   #: int16 (n_synapses): weights after learning (plastic images)
 
     @classmethod
     def from_simulation(cls, sim) -> "Results":
@@ -47,7 +48,8 @@ class Results:
                    probes, indices, sim.counter_totals.copy(),
                    cat(sim._step_cycles) if sim._step_cycles else np.zeros(0, np.int64),
                    cat(sim._mean_cycles) if sim._mean_cycles else np.zeros(0), sim.wall_s, sim.jit_s,
-                   noc=sim.noc.stats() if getattr(sim, "noc", None) is not None else None)
+                   noc=sim.noc.stats() if getattr(sim, "noc", None) is not None else None,
+                   learned_weights=sim.tables.syn_weight.copy() if sim.image.n_rules else None)
 
     # ------------------------------------------------------------------ queries
     def spikes(self, population: str) -> tuple[np.ndarray, np.ndarray]:
@@ -130,6 +132,11 @@ class Results:
             from .plots import noc_heatmap_png
             written["noc_heatmap"] = str(out / "noc_heatmap.png")
             atomic_write(out / "noc_heatmap.png", lambda f: f.write(noc_heatmap_png(self.noc)))
+        if self.learned_weights is not None:        # on-chip learning: the learned weights (docs/learning.md)
+            written["weights"] = _save_npz(out / "weights.npz", {
+                "syn_weight": self.learned_weights, "mapped_weight": self.image.syn_weight,
+                "plastic": self.image.plastic_synapses, "axon_syn_ptr": self.image.axon_syn_ptr,
+                "axon_rule": self.image.axon_rule, "syn_target": self.image.syn_target})
         report = {**self.summary(), **(report_extra or {}), "files": written}
         atomic_write(out / "report.json", lambda f: f.write(json.dumps(report, indent=2, default=_json).encode()))
         return report

@@ -51,6 +51,7 @@ class Projection:
     delay: np.ndarray                #: int32 timesteps
     weight_exp: int | None = None    #: given for fixed-point targets
     port: str = "auto"
+    plasticity: object = None        #: emulator.learning.LearningSpec of a plastic projection, else None
 
     @property
     def n_synapses(self) -> int:
@@ -62,6 +63,7 @@ class Network:
     populations: tuple[Population, ...]
     projections: tuple[Projection, ...]
     dt_ms: float
+    seed: int = 0                    #: run seed (seeds the learning engine's LFSRs)
 
     def population(self, name: str) -> Population:
         for p in self.populations:
@@ -129,7 +131,7 @@ def build_network(cfg: RunConfig) -> Network:
     projs = tuple(_materialize(pc, sizes[pc.source], sizes[pc.target], dt, projection_rng(cfg.run.seed, i),
                                Path(cfg.base_dir))
                   for i, pc in enumerate(cfg.network.projections))
-    return Network(pops, projs, dt)
+    return Network(pops, projs, dt, cfg.run.seed)
 
 
 def _with_params_file(pop: Population, file: str | None) -> Population:
@@ -175,7 +177,7 @@ def _materialize(pc: ProjectionConfig, n_pre: int, n_post: int, dt_ms: float,
         delay = np.rint(d / dt_ms) if pc.delay_unit == "ms" else d
     return Projection(pc.name, pc.source, pc.target, pre.astype(np.int32), post.astype(np.int32),
                       np.asarray(weight, dtype=np.float64), np.asarray(delay).astype(np.int32),
-                      pc.weight_exp, pc.port)
+                      pc.weight_exp, pc.port, pc.plasticity)
 
 
 def sample(dist: Distribution, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -143,7 +143,7 @@ def map_network(net: Network, chip: ChipSpec, strategy: str = DEFAULT_STRATEGY,
                       syn_weight=mant.astype(np.int16), syn_delay=delay.astype(np.uint8), out_ptr=out_ptr,
                       out_axon=out_axon, out_hops=out_hops, host_out_ptr=host_ptr, host_out_axon=host_axon,
                       host_out_hops=host_hops, init_u=init_u, init_v=init_v,
-                      populations=pop_maps)
+                      populations=pop_maps, learn_seed=net.seed, **_learning_tables(net, row_proj, first_id, offset))
     core_pops = tuple(tuple(p.name for p in pop_maps if c in p.cores) for c in range(n_cores))
     linear_xy = grid(chip.mesh_width, chip.mesh_height)[:n_cores]
     report = MappingReport(chip, core_pops, place.neurons, np.diff(axon_ptr), out_per_core, place.synapse_bits,
@@ -151,6 +151,34 @@ def map_network(net: Network, chip: ChipSpec, strategy: str = DEFAULT_STRATEGY,
                            core_xy, traffic, host_traffic, placement_cost(traffic, host_traffic, core_xy),
                            placement_cost(traffic, host_traffic, linear_xy))
     return image, report
+
+
+def _learning_tables(net: Network, row_proj: np.ndarray, first_id: dict, n_neurons: int) -> dict:
+    """ChipImage learning arrays: one rule program per plastic projection, the rule of every
+    synapse-list row and the post-trace rule of every neuron (docs/learning.md)."""
+    plastic = [(i, p) for i, p in enumerate(net.projections) if p.plasticity is not None]
+    if not plastic:
+        return {}
+    rule_of = np.full(len(net.projections), -1, np.int16)
+    neuron_rule = np.full(n_neurons, -1, np.int16)
+    owner = {}
+    for r, (i, proj) in enumerate(plastic):
+        rule_of[i] = r
+        prev = owner.get(proj.target)
+        if prev is not None and prev[1].plasticity.post_key() != proj.plasticity.post_key():
+            raise MappingError(f"projections '{prev[1].name}' and '{proj.name}' both learn into population "
+                               f"'{proj.target}' with different epochs or post traces (y1, y2, y3); a neuron "
+                               "has one set of post traces, so give them the same")
+        if prev is None:
+            owner[proj.target] = (r, proj)
+            size = net.population(proj.target).size
+            neuron_rule[first_id[proj.target]:first_id[proj.target] + size] = r
+    specs = [p.plasticity for _, p in plastic]
+    return {"axon_rule": rule_of[row_proj] if row_proj.size else np.zeros(0, np.int16),
+            "neuron_rule": neuron_rule,
+            "rule_prog": np.stack([s.rule.encode() for s in specs]),
+            "rule_param": np.stack([s.param_row() for s in specs]),
+            "rule_names": tuple(f"{p.name}: {s.dw}" for (_, p), s in zip(plastic, specs))}
 
 
 def _fill_params(params: NeuronParams, sl: slice, r: Registers) -> None:

@@ -4,13 +4,15 @@ Obvious loops over Python ints and dicts; slow, only for small images. It reads
 the ChipImage tables (the shared input) but none of the engine's code paths,
 except the neuron twin in ``neuron_ref``.
 """
+from .learning_ref import LearningRef
 from .neuron_ref import neuron_step_ref, weight_contribution_ref
 
 
 def run_reference(image, host_spikes, timesteps):
-    """Return (spikes as a list of (t, global id), per-step per-core counters as dicts).
+    """Return (spikes as a list of (t, global id), per-step per-core counters as dicts, state).
 
-    ``host_spikes``: dict emission step -> list of host ids.
+    ``host_spikes``: dict emission step -> list of host ids. With plastic rows,
+    ``state["weights"]`` holds the learned weights (``LearningRef``, phase 3).
     """
     n = image.n_neurons
     p = {k: [int(x) for x in getattr(image.params, k)] for k in image.params._fields}
@@ -24,21 +26,25 @@ def run_reference(image, host_spikes, timesteps):
     pending_acc = {}            # (consume step, port, neuron) -> int
     prev_spikes = []
     spikes, counters = [], []
+    plastic = LearningRef(image) if image.n_rules else None
+    weights = plastic.weights if plastic else [int(w) for w in image.syn_weight]
 
     def deliver(t, axon, cnt):
         c = core_of_axon[axon]
+        rows_hit.add(axon)
         cnt[c]["axon_events"] += 1
         lo, hi = int(image.axon_syn_ptr[axon]), int(image.axon_syn_ptr[axon + 1])
         for j in range(lo, hi):
             cnt[c]["synops"] += 1
             tgt = int(image.neuron_ptr[c]) + int(image.syn_target[j])
             key = (t + int(image.syn_delay[j]), int(image.axon_port[axon]), tgt)
-            pending_acc[key] = pending_acc.get(key, 0) + weight_contribution_ref(int(image.syn_weight[j]),
+            pending_acc[key] = pending_acc.get(key, 0) + weight_contribution_ref(weights[j],
                                                                                  int(image.axon_exp[axon]))
 
     for t in range(timesteps):
-        cnt = [dict(axon_events=0, synops=0, neuron_updates=0, spikes=0, packets=0, hops=0)
-               for _ in range(image.n_cores)]
+        cnt = [dict(axon_events=0, synops=0, neuron_updates=0, spikes=0, packets=0, hops=0, learn_synapses=0,
+                    trace_updates=0, learn_epochs=0) for _ in range(image.n_cores)]
+        rows_hit = set()
         for nid in prev_spikes:
             for e in range(int(image.out_ptr[nid]), int(image.out_ptr[nid + 1])):
                 deliver(t, int(image.out_axon[e]), cnt)
@@ -64,5 +70,10 @@ def run_reference(image, host_spikes, timesteps):
                     for e in range(int(image.out_ptr[nid]), int(image.out_ptr[nid + 1])):
                         cnt[c]["packets"] += 1
                         cnt[c]["hops"] += int(image.out_hops[e])
+        if plastic:
+            fired = set(prev_spikes)
+            for c in range(image.n_cores):
+                plastic.phase(t, c, rows_hit, fired, cnt[c])
         counters.append(cnt)
+    state["weights"] = weights
     return spikes, counters, state

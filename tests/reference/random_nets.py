@@ -47,3 +47,43 @@ def random_fixed_config(seed: int, timesteps: int = 60, max_delay: int = 6) -> R
     chip = ChipSpec(mesh_width=4, mesh_height=4, limits=CoreLimits(neurons=32, max_delay=max_delay))
     return RunConfig(chip, NetworkConfig(tuple(pops), tuple(projs)), tuple(stim),
                      RunSettings(timesteps=timesteps, dt_ms=1.0, seed=seed))
+
+
+def random_rule_text(rng) -> str:
+    """A random rule of the learning grammar: 1..5 terms of 0..3 variables, a scale and a constant."""
+    from emulator.learning import VARIABLES
+    terms = []
+    for k in range(int(rng.integers(1, 6))):
+        parts = [f"2^{int(rng.integers(-8, 3))}"] if rng.random() < 0.8 else []
+        if rng.random() < 0.3:
+            parts.append(str(int(rng.integers(1, 8))))
+        parts += [str(v) for v in rng.choice(VARIABLES, int(rng.integers(0, 4)))]
+        parts = parts or ["1"]
+        terms.append(("- " if rng.random() < 0.4 else "+ ") * (k > 0) + "*".join(parts))
+    return "dw = " + ("-" if rng.random() < 0.2 else "") + " ".join(terms)
+
+
+def random_plastic_config(seed: int, timesteps: int = 60) -> RunConfig:
+    """``random_fixed_config`` with random rules, epochs, bounds and traces on some projections
+    (projections into one population share the post-trace settings, as the mapper requires)."""
+    from dataclasses import replace
+
+    from emulator.learning import SIGN_BOUNDS, LearningSpec
+    cfg = random_fixed_config(seed, timesteps)
+    rng = np.random.default_rng(seed + 1000)
+    post = {}
+    projs = []
+    for i, p in enumerate(cfg.network.projections):
+        if i == 0 or rng.random() < 0.6:
+            if p.target not in post:
+                post[p.target] = (int(rng.choice([1, 1, 2, 3, 5])),
+                                  {k: (int(rng.integers(0, 4096)), int(rng.integers(0, 128)))
+                                   for k in ("y1", "y2", "y3") if rng.random() < 0.8})
+            epoch, ytr = post[p.target]
+            traces = {**ytr, **{k: (int(rng.choice([0, 4095, rng.integers(0, 4096)])), int(rng.integers(0, 128)))
+                                for k in ("x1", "x2") if rng.random() < 0.8}}
+            lo, hi = SIGN_BOUNDS[str(rng.choice(list(SIGN_BOUNDS)))]
+            spec = LearningSpec(dw=random_rule_text(rng), epoch=epoch, wmin=lo, wmax=hi, traces=traces)
+            p = replace(p, plasticity=spec)
+        projs.append(p)
+    return replace(cfg, network=replace(cfg.network, projections=tuple(projs)))

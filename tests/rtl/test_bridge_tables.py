@@ -123,3 +123,16 @@ def test_check_refuses_cycle_mode_router_timing(built):
     chip = dataclasses.replace(img.chip, router=dataclasses.replace(img.chip.router, mode="cycle"))
     with pytest.raises(BridgeError, match="router"):
         RtlChip.for_image(img, NCORES=8).check(dataclasses.replace(img, chip=chip))
+
+
+def test_check_refuses_plastic_images():
+    """The RTL has no learning unit yet: an image with plastic rows is refused, naming why."""
+    from tests.reference.random_nets import random_plastic_config
+    for seed in range(10):
+        img = build(random_plastic_config(seed)).image
+        if img.plastic_synapses.any():
+            break
+    else:
+        pytest.fail("no random plastic config produced plastic synapses")
+    with pytest.raises(BridgeError, match="plastic synapses, but the RTL has no learning unit"):
+        RtlChip.for_image(img, NCORES=8).check(img)

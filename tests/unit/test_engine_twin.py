@@ -33,6 +33,8 @@ def test_engine_matches_reference(seed):
     cc = b.image.chip.cycles
     want_cycles = [max(cc.axon_event * s[c]["axon_events"] + cc.synop * s[c]["synops"]
                        + cc.neuron_update * s[c]["neuron_updates"] + cc.spike_out * s[c]["packets"]
+                       + cc.learn_synapse * s[c]["learn_synapses"] + cc.trace_update * s[c]["trace_updates"]
+                       + cc.learn_epoch * s[c]["learn_epochs"]
                        for c in range(b.image.n_cores)) + cc.barrier for s in want_counters]
     assert res.step_cycles.tolist() == want_cycles
 
