@@ -77,3 +77,29 @@ def run_reference(image, host_spikes, timesteps):
         counters.append(cnt)
     state["weights"] = weights
     return spikes, counters, state
+
+
+def host_spikes(stimulus, timesteps):
+    """The stimulus as the reference engine takes it: emission step -> list of host ids."""
+    ptr, ids = stimulus.window(0, timesteps)
+    return {t: [int(i) for i in ids[ptr[t]:ptr[t + 1]]] for t in range(timesteps)}
+
+
+def assert_engine_matches_reference(image, stimulus, res, timesteps):
+    """Assert the engine's Results equal the reference run of the same image: every spike,
+    every core's counter totals, and every timestep's cycles (re-derived from the reference's
+    counters with the documented cycle formula). Returns the reference's final state."""
+    from emulator.engine.kernels import COUNTER_NAMES
+    want_spikes, want_counters, want_state = run_reference(image, host_spikes(stimulus, timesteps), timesteps)
+    assert list(zip(res.spike_t.tolist(), res.spike_id.tolist())) == want_spikes
+    totals = [[sum(step[c][name] for step in want_counters) for name in COUNTER_NAMES]
+              for c in range(image.n_cores)]
+    assert res.counter_totals.tolist() == totals
+    cc = image.chip.cycles
+    want_cycles = [max(cc.axon_event * s[c]["axon_events"] + cc.synop * s[c]["synops"]
+                       + cc.neuron_update * s[c]["neuron_updates"] + cc.spike_out * s[c]["packets"]
+                       + cc.learn_synapse * s[c]["learn_synapses"] + cc.trace_update * s[c]["trace_updates"]
+                       + cc.learn_epoch * s[c]["learn_epochs"]
+                       for c in range(image.n_cores)) + cc.barrier for s in want_counters]
+    assert res.step_cycles.tolist() == want_cycles
+    return want_state

@@ -16,14 +16,12 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     from emulator.api import build
     from emulator.engine import Simulation
-    from tests.reference.engine_ref import run_reference
+    from tests.reference.engine_ref import host_spikes, run_reference
     from tests.reference.random_nets import random_fixed_config
     for seed in range(12):
         b = build(random_fixed_config(seed))
         T = b.config.run.timesteps
-        ptr, ids = b.stimulus.window(0, T)
-        host = {t: [int(i) for i in ids[ptr[t]:ptr[t + 1]]] for t in range(T)}
-        want, _, _ = run_reference(b.image, host, T)
+        want, _, _ = run_reference(b.image, host_spikes(b.stimulus, T), T)
         for threads in (1, 2):
             res = Simulation(b.image, b.stimulus, threads=threads).run(T, chunk=11)
             assert list(zip(res.spike_t.tolist(), res.spike_id.tolist())) == want, (seed, threads)
