@@ -46,39 +46,46 @@ def noc_heatmap_png(noc) -> bytes:
     Each directed router-to-router link is a bar beside the line joining the two routers
     (eastbound above westbound, northbound right of southbound), coloured by the packets
     it carried; each router's square is coloured by the packets delivered to its core.
+    Only the routers that carried traffic are drawn (their bounding box, one router of margin).
     """
     from matplotlib.collections import LineCollection
     w, h = noc.width, noc.height
     load = noc.link_load
+    ys, xs = np.nonzero(load.sum(axis=-1))
+    x0, x1 = (max(0, xs.min() - 1), min(w - 1, xs.max() + 1)) if xs.size else (0, w - 1)
+    y0, y1 = (max(0, ys.min() - 1), min(h - 1, ys.max() + 1)) if ys.size else (0, h - 1)
     segs, vals = [], []
-    for y in range(h):
-        for x in range(w):
+    for y in range(y0, y1 + 1):
+        for x in range(x0, x1 + 1):
             for o, (dx, dy) in enumerate(((0, 1), (1, 0), (0, -1), (-1, 0))):   # N, E, S, W
-                if 0 <= x + dx < w and 0 <= y + dy < h:
+                if x0 <= x + dx <= x1 and y0 <= y + dy <= y1:
                     off = 0.1 if o in (0, 1) else -0.1            # the two directions side by side
                     px, py = (off, 0) if dx == 0 else (0, off)
                     segs.append([(x + 0.25 * dx + px, y + 0.25 * dy + py), (x + 0.75 * dx + px, y + 0.75 * dy + py)])
                     vals.append(load[y, x, o])
-    cell = min(0.8, 9.0 / max(w, h))
-    fig, ax = plt.subplots(figsize=(max(5.0, cell * w + 3.5), max(3.5, cell * h + 1.2)))
-    deliv = ax.imshow(load[..., 4], origin="lower", cmap="Blues", alpha=0.5,
-                      extent=(-0.5, w - 0.5, -0.5, h - 0.5), vmin=0)
+    bw, bh = x1 - x0 + 1, y1 - y0 + 1
+    cell = min(0.8, 9.0 / max(bw, bh))
+    fig, ax = plt.subplots(figsize=(max(5.0, cell * bw + 3.5), max(3.5, cell * bh + 1.2)))
+    deliv = ax.imshow(load[y0:y1 + 1, x0:x1 + 1, 4], origin="lower", cmap="Blues", alpha=0.5,
+                      extent=(x0 - 0.5, x1 + 0.5, y0 - 0.5, y1 + 0.5), vmin=0)
     if segs:
         cmap = plt.get_cmap("inferno_r").with_extremes(under="0.9")     # idle links in light grey
-        lc = LineCollection(segs, cmap=cmap, linewidths=max(1.5, 24.0 / max(w, h)))
+        lc = LineCollection(segs, cmap=cmap, linewidths=max(1.5, 24.0 / max(bw, bh)))
         lc.set_array(np.asarray(vals, dtype=float))
         lc.set_clim(0.5, max(1, max(vals)))
         ax.add_collection(lc)
         fig.colorbar(lc, ax=ax, label="packets per link", shrink=0.8)
     fig.colorbar(deliv, ax=ax, label="packets delivered to the core", shrink=0.8)
     ax.set_aspect("equal")
-    ax.set_xlim(-0.5, w - 0.5)
-    ax.set_ylim(-0.5, h - 0.5)
+    ax.set_xlim(x0 - 0.5, x1 + 0.5)
+    ax.set_ylim(y0 - 0.5, y1 + 0.5)
     ax.set_xlabel("x (east)")
     ax.set_ylabel("y (north)")
     busiest = noc.busiest_link()
     where = f"; busiest {busiest['from']} -> {busiest['to']}: {busiest['packets']}" if busiest else ""
-    ax.set_title(f"NoC link load ({noc.spec.mode} mode)\n{noc.packets} packets, {noc.hops} hops{where}", fontsize=9)
+    shown = "" if (bw, bh) == (w, h) else f" (routers x {x0}-{x1}, y {y0}-{y1} of the {w} x {h} mesh)"
+    ax.set_title(f"NoC link load ({noc.spec.mode} mode){shown}\n{noc.packets} packets, {noc.hops} hops{where}",
+                 fontsize=9)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
