@@ -65,9 +65,11 @@ def spike_fn():
     return Spike.apply
 
 
-def train(model, x_spk, y, epochs, lr=2e-3):
+def train(model, x_spk, y, epochs, lr=2e-3, reseed=True):
+    """Adam, mini-batches of 64, cross-entropy; ``reseed=False`` keeps torch's current random stream."""
     import torch
-    torch.manual_seed(SEED)
+    if reseed:
+        torch.manual_seed(SEED)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     xs, ys = torch.tensor(x_spk, dtype=torch.float32), torch.tensor(y)
     for epoch in range(epochs):
@@ -184,16 +186,7 @@ def make_relu_onnx(xtr, ytr, xte, yte):
     torch.manual_seed(SEED)
     model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.BatchNorm1d(64), torch.nn.ReLU(),
                                 torch.nn.Linear(64, 10))
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    xs, ys = torch.tensor(xtr), torch.tensor(ytr)
-    for epoch in range(60):
-        perm = torch.randperm(len(xs))
-        for i in range(0, len(xs), 64):
-            idx = perm[i:i + 64]
-            loss = torch.nn.functional.cross_entropy(model(xs[idx]), ys[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    train(model, xtr, ytr, epochs=60, lr=3e-3, reseed=False)
     model.eval()
     with torch.no_grad():
         acc = float((model(torch.tensor(xte)).argmax(1).numpy() == yte).mean())
