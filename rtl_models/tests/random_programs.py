@@ -17,6 +17,7 @@ from emulator.bridge.cosim import Program
 from emulator.config.types import (ChipSpec, CoreLimits, Distribution, NetworkConfig, PopulationConfig,
                                    ProjectionConfig, RunConfig, RunSettings, StimulusConfig)
 from emulator.errors import MappingError
+from tests.reference.random_nets import random_neuron
 
 MAX_DELAY = 15          #: the default RTL ring has 16 slots
 
@@ -35,20 +36,7 @@ def random_config(seed: int) -> RunConfig:
                                    indices=tuple(int(x) for x in rng.integers(0, n, 12))))
     n_chip = int(rng.integers(1, 4))
     for k in range(n_chip):
-        model = str(rng.choice(["lif", "lif", "alif", "if"]))
-        fixed = {"vth": int(2 ** rng.uniform(0, 12)), "bias": int(rng.integers(-64, 200)),
-                 "bias_exp": int(rng.integers(0, 8)), "refractory": int(rng.choice([0, 0, 1, 3, 63])),
-                 "reset": str(rng.choice(["zero", "subtract"]))}
-        if edge:
-            fixed["vth"] = int(rng.choice([0, 1, 2 ** 17 - 1, fixed["vth"]]))
-            fixed["bias"] = int(rng.choice([-4096, 4095, fixed["bias"]]))
-        if model != "if":
-            fixed.update(du=int(rng.choice([0, 1, 200, 4095, rng.integers(0, 4096)])),
-                         dv=int(rng.choice([0, 100, 4095, rng.integers(0, 4096)])))
-            if rng.random() < 0.4:
-                fixed["du_inh"] = int(rng.integers(0, 4096))
-        if model == "alif":
-            fixed.update(dth=int(rng.integers(0, 4096)), th_inc=int(rng.choice([rng.integers(0, 64), 2 ** 17 - 1])))
+        model, fixed = random_neuron(rng, wide=True, edge=edge)
         initial = {}
         if rng.random() < 0.5:
             hi = 2 ** 23 - 1 if edge else 2 ** 20

@@ -5,6 +5,29 @@ from emulator.config.types import (ChipSpec, CoreLimits, Distribution, NetworkCo
                                    ProjectionConfig, RunConfig, RunSettings, StimulusConfig)
 
 
+def random_neuron(rng, wide: bool = False, edge: bool = False) -> tuple[str, dict]:
+    """(model, raw registers) of one random population. ``wide`` admits the largest
+    refractory period and threshold adaptation; ``edge`` also draws threshold and bias
+    extremes (zero and largest threshold, bias limits)."""
+    model = str(rng.choice(["lif", "lif", "alif", "if"]))
+    fixed = {"vth": int(2 ** rng.uniform(0, 12)), "bias": int(rng.integers(-64, 200)),
+             "bias_exp": int(rng.integers(0, 8)),
+             "refractory": int(rng.choice([0, 0, 1, 3, 63] if wide else [0, 0, 1, 3])),
+             "reset": str(rng.choice(["zero", "subtract"]))}
+    if edge:
+        fixed["vth"] = int(rng.choice([0, 1, 2 ** 17 - 1, fixed["vth"]]))
+        fixed["bias"] = int(rng.choice([-4096, 4095, fixed["bias"]]))
+    if model != "if":
+        fixed.update(du=int(rng.choice([0, 1, 200, 4095, rng.integers(0, 4096)])),
+                     dv=int(rng.choice([0, 100, 4095, rng.integers(0, 4096)])))
+        if rng.random() < 0.4:
+            fixed["du_inh"] = int(rng.integers(0, 4096))
+    if model == "alif":
+        fixed["dth"] = int(rng.integers(0, 4096))
+        fixed["th_inc"] = int(rng.choice([rng.integers(0, 64), 2 ** 17 - 1]) if wide else rng.integers(0, 64))
+    return model, fixed
+
+
 def random_fixed_config(seed: int, timesteps: int = 60, max_delay: int = 6) -> RunConfig:
     """A random multi-core network of raw (fixed-point) lif/alif/if populations driven by host sources."""
     rng = np.random.default_rng(seed)
@@ -17,17 +40,7 @@ def random_fixed_config(seed: int, timesteps: int = 60, max_delay: int = 6) -> R
         stim.append(StimulusConfig("src1", "spike_times", times_steps=times,
                                    indices=tuple(int(x) for x in rng.integers(0, n, 20))))
     for k in range(int(rng.integers(1, 4))):
-        model = str(rng.choice(["lif", "lif", "alif", "if"]))
-        fixed = {"vth": int(2 ** rng.uniform(0, 12)), "bias": int(rng.integers(-64, 200)),
-                 "bias_exp": int(rng.integers(0, 8)), "refractory": int(rng.choice([0, 0, 1, 3])),
-                 "reset": str(rng.choice(["zero", "subtract"]))}
-        if model != "if":
-            fixed.update(du=int(rng.choice([0, 1, 200, 4095, rng.integers(0, 4096)])),
-                         dv=int(rng.choice([0, 100, 4095, rng.integers(0, 4096)])))
-            if rng.random() < 0.4:
-                fixed["du_inh"] = int(rng.integers(0, 4096))
-        if model == "alif":
-            fixed.update(dth=int(rng.integers(0, 4096)), th_inc=int(rng.integers(0, 64)))
+        model, fixed = random_neuron(rng)
         initial = {"v": Distribution("uniform_int", low=-(2 ** 20), high=2 ** 20)} if rng.random() < 0.5 else {}
         pops.append(PopulationConfig(f"n{k}", int(rng.integers(1, 40)), model, fixed=fixed, initial=initial,
                                      max_per_core=int(rng.integers(4, 17))))
