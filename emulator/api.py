@@ -58,6 +58,19 @@ def make_probes(cfg: RunConfig) -> tuple[ProbeSpec, ...]:
     return tuple(ProbeSpec(p.population, tuple(p.neurons), tuple(p.variables)) for p in cfg.run.probes)
 
 
+def is_learning_run(cfg: RunConfig) -> bool:
+    """Whether ``cfg`` needs the learning runner: a ``task:``, a ``run.schedule`` or a third factor."""
+    return cfg.task is not None or cfg.run.schedule is not None or any(
+        p.plasticity is not None and p.plasticity.third_factor is not None for p in cfg.network.projections)
+
+
+def learn(built: Build, out: str | Path, progress: bool = False, threads: int = 1) -> dict:
+    """Run a learning config (``task:``, ``run.schedule``, third factors; docs/learning.md), write its
+    results into ``out`` (report.json, learned weights, plots) and return the report."""
+    from .learning.runner import run_learning
+    return run_learning(built, out, progress=progress, threads=threads)
+
+
 def simulate(built: Build, timesteps: int | None = None, progress: bool = False,
              checkpoint: str | Path | None = None, resume: bool = False, threads: int = 1) -> Results:
     """Run ``built`` for ``timesteps`` (default: the config's) and return its Results.

@@ -55,6 +55,13 @@ def cmd_run(args) -> int:
     if not args.quiet:
         print(f"neuroemu {__version__}: {path} -> {out}/  ({built.image.n_neurons} neurons, "
               f"{built.image.n_synapses} synapses on {built.image.n_cores} cores)", file=sys.stderr)
+    if api.is_learning_run(cfg):       # task:, run.schedule or a third factor (docs/learning.md)
+        from .learning.runner import check_supported, describe
+        check_supported(args.resume)
+        report = api.learn(built, out, progress=not args.quiet and not args.no_progress, threads=args.threads)
+        if not args.quiet:
+            print(describe(report))
+        return 0
     results = api.simulate(built, progress=not args.quiet and not args.no_progress, checkpoint=ckpt,
                            resume=args.resume, threads=args.threads)
     o = cfg.run.outputs

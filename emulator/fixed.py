@@ -50,6 +50,18 @@ MAX_DELAY = 62         #: largest delay in timesteps (6 bits, two codes reserved
 TH_BITS = 24           #: threshold adaptation register: unsigned part of v's range, saturates
 TH_MAX = V_MAX
 
+# --- per-core pseudo-random generators (learning rounding, neuron noise) -----------
+LFSR_BITS = 32         #: per-core pseudo-random generator width
+LFSR_MASK = (1 << LFSR_BITS) - 1
+
+# --- noise (noisy neurons, issue #8) ------------------------------------------
+NOISE_MANT_BITS = 8    #: unsigned noise amplitude mantissa: 0..255
+NOISE_EXP_BITS = 3     #: unsigned noise exponent: amplitude = mant << exp, exp 0..7
+NOISE_RAND_BITS = 8    #: random bits of one draw (the top byte of the core's noise LFSR)
+
+# --- dendritic compartment (two-compartment neurons, issue #8) -----------------
+DEND_MANT_BITS = 17    #: dendritic threshold and plateau mantissas, compared as mant << 6 like vth
+
 # --- reset modes ----------------------------------------------------------------
 RESET_ZERO = 0         #: v <- 0 after a spike
 RESET_SUBTRACT = 1     #: v <- v - (vth << 6) after a spike (soft reset)
@@ -127,3 +139,53 @@ def scale_bias(mant, exp):
 def threshold_value(vth_mant):
     """Spike threshold in v units: ``vth_mant << 6`` (VTH_SHIFT MSB alignment)."""
     return vth_mant << VTH_SHIFT
+
+
+@kernel
+def lfsr_next(s):
+    """Next state of a core's 32-bit linear-feedback generator (xorshift32, Marsaglia 2003).
+
+    ``s ^= s << 13; s ^= s >> 17; s ^= s << 5``, each left shift truncated to 32 bits.
+    Linear over GF(2) like a Galois LFSR, but it advances 32 bits per draw, so
+    consecutive draws are not shifted copies of each other. ``s`` must be non-zero
+    (0 is its only fixed point); the period is 2**32 - 1.
+    """
+    s = s ^ ((s << 13) & LFSR_MASK)
+    s = s ^ (s >> 17)
+    s = s ^ ((s << 5) & LFSR_MASK)
+    return s
+
+
+def noise_lfsr_seed(seed: int, core: int) -> int:
+    """Initial state of ``core``'s neuron-noise LFSR: a 32-bit mix of (seed, core), never 0.
+
+    ``s = (((seed + 0x632BE5AB) * 0xC2B2AE3D) ^ ((core + 1) * 0x27D4EB2F)) mod 2**32``, 0 -> 1:
+    another mix than the learning LFSR's, so the two streams of a core are unrelated.
+    """
+    s = (((int(seed) + 0x632BE5AB) * 0xC2B2AE3D) ^ ((int(core) + 1) * 0x27D4EB2F)) & LFSR_MASK
+    return s or 1
+
+
+@kernel
+def noise_value(r, amp):
+    """Noise added to u or v by one update of a noisy neuron: ``(2*b - 255) * amp``.
+
+    ``b = r >> 24`` is the top byte (NOISE_RAND_BITS) of the core's freshly stepped
+    32-bit noise LFSR, so ``2*b - 255`` takes the 256 odd values -255..255 with equal
+    probability: zero mean, symmetric. ``amp = mant << exp`` (8-bit mantissa, 3-bit
+    exponent), so ``|noise| <= 255 * (255 << 7) < 2**23`` fits the 24-bit registers.
+    """
+    return (2 * (r >> (32 - NOISE_RAND_BITS)) - ((1 << NOISE_RAND_BITS) - 1)) * amp
+
+
+@kernel
+def dendrite_output(d, th_mant, sat_mant):
+    """Current the dendritic compartment passes to the soma: thresholded and saturating.
+
+    ``0 if d <= th_mant << 6 else min(d, sat_mant << 6)``: a dendritic current at or
+    below its threshold is blocked (negative currents always are, the threshold being
+    unsigned), above it the dendrite passes it up to a plateau, like an NMDA spike.
+    The mantissas are MSB-aligned to v with VTH_SHIFT, as the soma's threshold is.
+    """
+    sat = sat_mant << VTH_SHIFT
+    return 0 if d <= (th_mant << VTH_SHIFT) else (d if d < sat else sat)

@@ -19,7 +19,10 @@ Per-core tables are concatenated in core order with ``*_ptr`` offsets
   ``axon_rule[a] >= 0``, an index into the rule programs ``rule_prog`` (encoded by
   ``emulator.learning.rules.Rule.encode``) and their parameters ``rule_param``
   (epoch, weight bounds, trace decays and impulses); ``neuron_rule[n]`` names the rule
-  whose post-trace parameters neuron ``n`` uses; ``learn_seed`` seeds the cores' LFSRs
+  whose post-trace parameters neuron ``n`` uses; ``learn_seed`` seeds the cores' LFSRs;
+  ``tag_prog[r]`` is rule r's program for the synaptic tag (eligibility trace), all 0 without one;
+  ``rule_struct[r]`` its structural plasticity (``emulator.learning.structural.STRUCT_PARAMS``,
+  period 0: none; docs/structural.md)
 """
 from __future__ import annotations
 
@@ -46,11 +49,14 @@ class NeuronParams(NamedTuple):
     dth: np.ndarray
     th_inc: np.ndarray
     flags: np.ndarray        #: uint8, FLAG_* of emulator.neurons.models
+    noise_amp: np.ndarray    #: noise amplitude mant << exp (FLAG_NOISE_U/V)
+    dend_th: np.ndarray      #: dendritic threshold mantissa (FLAG_DEND)
+    dend_sat: np.ndarray     #: dendritic plateau mantissa (FLAG_DEND)
 
     @staticmethod
     def empty(n: int) -> "NeuronParams":
-        z = [np.zeros(n, np.int32) for _ in range(8)]
-        return NeuronParams(*z, flags=np.zeros(n, np.uint8))
+        return NeuronParams(**{k: np.zeros(n, np.uint8 if k == "flags" else np.int32)
+                               for k in NeuronParams._fields})
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,8 @@ class ChipImage:
     rule_param: np.ndarray = None    #: int32 (rules, len(RULE_PARAMS))
     rule_names: tuple[str, ...] = () #: the text of each rule, for reports
     learn_seed: int = 1              #: seed of the per-core learning LFSRs
+    tag_prog: np.ndarray = None      #: int32 (rules, MAX_TERMS, TERM_WORDS): tag programs ``dt = ...``, all 0: none
+    rule_struct: np.ndarray = None   #: int64 (rules, len(STRUCT_PARAMS)): structural plasticity, period 0: none
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -134,18 +142,22 @@ class ChipImage:
     # ------------------------------------------------------------------ serialization
     _ARRAYS = ("core_xy", "neuron_ptr", "axon_ptr", "axon_syn_ptr", "axon_exp", "axon_port", "syn_target",
                "syn_weight", "syn_delay", "out_ptr", "out_axon", "out_hops", "host_out_ptr", "host_out_axon",
-               "host_out_hops", "init_u", "init_v", "axon_rule", "neuron_rule", "rule_prog", "rule_param")
+               "host_out_hops", "init_u", "init_v", "axon_rule", "neuron_rule", "rule_prog", "rule_param",
+               "tag_prog", "rule_struct")
 
     def __post_init__(self):
         from .learning.kernels import RULE_PARAMS
         from .learning.rules import MAX_TERMS, TERM_WORDS
+        from .learning.structural import STRUCT_PARAMS
         for name in ("init_u", "init_v"):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros(self.n_neurons, np.int32))
         defaults = {"axon_rule": lambda: np.full(self.n_axons, -1, np.int16),
                     "neuron_rule": lambda: np.full(self.n_neurons, -1, np.int16),
                     "rule_prog": lambda: np.zeros((0, MAX_TERMS, TERM_WORDS), np.int32),
-                    "rule_param": lambda: np.zeros((0, len(RULE_PARAMS)), np.int32)}
+                    "rule_param": lambda: np.zeros((0, len(RULE_PARAMS)), np.int32),
+                    "tag_prog": lambda: np.zeros_like(self.rule_prog),
+                    "rule_struct": lambda: np.zeros((self.rule_prog.shape[0], len(STRUCT_PARAMS)), np.int64)}
         for name, make in defaults.items():
             if getattr(self, name) is None:
                 setattr(self, name, make())
@@ -176,7 +188,9 @@ class ChipImage:
             if meta.get("format") != "neuroemu-chipimage":
                 raise ValueError(f"{path} is not a neuroemu ChipImage")
             arrays = {k: z[k] for k in cls._ARRAYS if k in z.files}   # images older than learning lack some
-            params = NeuronParams(**{k: z["param_" + k] for k in NeuronParams._fields})
+            n = z["param_flags"].size    # images older than issue #8 lack the noise/dendrite registers
+            params = NeuronParams(**{k: z["param_" + k] if "param_" + k in z.files else np.zeros(n, np.int32)
+                                     for k in NeuronParams._fields})
         c = meta["chip"]
         chip = ChipSpec(**{**c, "limits": CoreLimits(**c["limits"]), "cycles": CycleCosts(**c["cycles"]),
                            "energy": EnergyPrices(**c["energy"])})

@@ -13,6 +13,10 @@
 //            adds w << (6 + exp) of each synapse (C_SYNOP) into ring slot (t + delay) of its target
 //   update:  every neuron consumes and clears ring slot t and steps the neuron unit
 //            (C_NEURON_UPDATE); a spike sends one packet per output-axon entry (C_SPIKE_OUT)
+//   learn:   (HAS_LEARN, and only when the core has plastic rows or learning neurons) the learning
+//            unit (learning_unit.v) steps the traces and, on epoch boundaries, rewrites the weight
+//            field of plastic synapse words in place; its costs (C_TRACE_UPDATE, C_LEARN_SYNAPSE,
+//            C_LEARN_EPOCH) give accounting.py::learn_cycles exactly
 //   then done rises and t advances. Packets that arrive during a timestep wait for the next one.
 //
 // Memories (async read, LUT-RAM style; one write port each) are loaded by $readmemh from the
@@ -38,6 +42,11 @@ module core #(
     parameter integer C_SPIKE_OUT = 2,      // cycles per packet sent (cycles.spike_out)
     parameter integer HAS_ADAPT = 1,        // adaptive-threshold hardware in the neuron unit
     parameter integer HAS_DUAL = 1,         // separate inhibitory current in the neuron unit
+    parameter integer HAS_LEARN = 1,        // learning unit present (0: no learn phase, the core as before)
+    parameter integer RULE_AW = 3,          // learning-rule table address bits: 2^RULE_AW rules per core
+    parameter integer C_TRACE_UPDATE = 1,   // cycles per trace register update (cycles.trace_update)
+    parameter integer C_LEARN_SYNAPSE = 2,  // cycles per plastic synapse update (cycles.learn_synapse)
+    parameter integer C_LEARN_EPOCH = 16,   // cycles per learning epoch of the core (cycles.learn_epoch)
     parameter integer DBG_W = 128           // width of the debug read port (>= the state word, 103 bits)
 ) (
     input  wire                    clk,
@@ -53,11 +62,14 @@ module core #(
     output wire                    out_valid,
     output wire [CORE_BITS-1:0]    out_core,
     output wire [AXON_AW-1:0]      out_axon,
+    input  wire                    out_ready,    // the network takes the packet at this edge; low: the datapath waits
     // spike output port: one pulse per spike, with the local neuron index
     output wire                    spike_valid,
     output wire [NEURON_AW-1:0]    spike_id,
-    // debug read port (combinational): sel 0 = neuron state word [addr], sel 1 = counter [addr]
-    input  wire                    dbg_sel,
+    // debug read port (combinational): sel 0 = neuron state word [addr], 1 = counter [addr] (8.. the
+    // learning unit's), bursts from [addr]: 2 = 14 synapse weights, 3 = 8 pre-trace words of rows,
+    // 4 = 5 post-trace words of neurons (learning_unit.v)
+    input  wire [2:0]              dbg_sel,
     input  wire [15:0]             dbg_addr,
     output wire [DBG_W-1:0]        dbg_data
 );
@@ -83,6 +95,7 @@ module core #(
     localparam integer ACC_DEPTH = 1 << (RING_BITS + NEURON_AW);
     localparam integer FIFO_DEPTH = 1 << FIFO_AW;
     localparam integer SUB_W = 8;                   // sub-cycle counter: costs up to 255
+    localparam integer DBG_WN = 14;                 // synapse weights per debug read (memfiles.DBG_WEIGHTS)
 
     // ------------------------------------------------------------------ parameter checks
     initial begin
@@ -91,8 +104,9 @@ module core #(
             || FIFO_AW < 1 || FIFO_AW > 16 || NW < 1 || CORE_BITS < 1 || CORE_BITS > 8
             || C_AXON_EVENT < 1 || C_AXON_EVENT >= (1 << SUB_W) || C_SYNOP < 1 || C_SYNOP >= (1 << SUB_W)
             || C_NEURON_UPDATE < 1 || C_NEURON_UPDATE >= (1 << SUB_W) || C_SPIKE_OUT < 1
-            || C_SPIKE_OUT >= (1 << SUB_W) || DBG_W < NSTATE_W || DBG_W < CW) begin
-            $display("ERROR: core %m: illegal parameters (address widths, RING_BITS <= 6, costs 1..255, DBG_W >= 103)");
+            || C_SPIKE_OUT >= (1 << SUB_W) || DBG_W < NSTATE_W || DBG_W < CW || DBG_W < DBG_WN * WEIGHT_BITS
+            || (HAS_LEARN != 0 && HAS_LEARN != 1)) begin
+            $display("ERROR: core %m: illegal parameters (address widths, RING_BITS <= 6, costs 1..255, DBG_W >= 126, HAS_LEARN 0/1)");
             $finish;
         end
     end
@@ -110,7 +124,7 @@ module core #(
     reg [AXON_AW-1:0]  fifo_mem   [0:FIFO_DEPTH-1];
 
     // ------------------------------------------------------------------ registers (_reg) and next values (_next)
-    localparam [2:0] S_IDLE = 3'd0, S_HDR = 3'd1, S_SYN = 3'd2, S_NEU = 3'd3, S_SPK = 3'd4;
+    localparam [2:0] S_IDLE = 3'd0, S_HDR = 3'd1, S_SYN = 3'd2, S_NEU = 3'd3, S_SPK = 3'd4, S_LRN = 3'd5;
 
     reg [2:0]           state_reg, state_next;
     reg [SUB_W-1:0]     sub_reg, sub_next;
@@ -136,8 +150,9 @@ module core #(
     reg [CW-1:0]        n_pkt_reg, n_pkt_next;
     reg                 ovf_reg, ovf_next;            // sticky: the FIFO overflowed (events lost)
 
-    // write strobes of the combinational process
-    reg acc_we, st_we, pop, pkt_valid, spk_pulse;
+    // write strobes of the combinational process; finish: the update phase (or an empty timestep)
+    // ends in this cycle; lu_go: the learn phase follows
+    reg acc_we, st_we, pop, pkt_valid, spk_pulse, finish, lu_go;
 
     // ------------------------------------------------------------------ combinational reads
     wire [NEURON_AW:0] n_neurons = cfg_mem[0][NEURON_AW:0];
@@ -187,6 +202,48 @@ module core #(
     );
     wire [NSTATE_W-1:0] ns_new = {nu_spike, nu_ref, nu_th, nu_v, nu_u_inh, nu_u};
 
+    // ------------------------------------------------------------------ the learning unit
+    // its own read ports on the row table, the neuron state (spike flag) and the synapse memory,
+    // and a write port on the synapse memory's weight field (used only in the learn phase)
+    wire lu_has_work, lu_last, lu_syn_we;
+    wire [AXON_AW-1:0] lu_row_addr;
+    wire [NEURON_AW-1:0] lu_neu_addr;
+    wire [SYN_AW-1:0] lu_syn_addr;
+    wire [WEIGHT_BITS-1:0] lu_syn_wdata;
+    wire [8*15-1:0] lu_dbg_xtr;
+    wire [5*22-1:0] lu_dbg_ytr;
+    wire [CW-1:0] lu_dbg_ctr;
+    wire [AXONW_W-1:0] lu_row = axon_mem[lu_row_addr];
+    wire [SYN_W-1:0] lu_syn = syn_mem[lu_syn_addr];
+    wire [NSTATE_W-1:0] lu_ns = nstate_mem[lu_neu_addr];
+    generate
+        if (HAS_LEARN != 0) begin : g_learn
+            learning_unit #(
+                .CORE_ID(CORE_ID), .NEURON_AW(NEURON_AW), .AXON_AW(AXON_AW), .SYN_AW(SYN_AW), .RULE_AW(RULE_AW),
+                .C_TRACE_UPDATE(C_TRACE_UPDATE), .C_LEARN_SYNAPSE(C_LEARN_SYNAPSE), .C_LEARN_EPOCH(C_LEARN_EPOCH)
+            ) u_learn (
+                .clk(clk), .rst(rst), .load(load), .load_prog(load_prog), .has_work(lu_has_work), .go(lu_go),
+                .last(lu_last), .pre_valid(pop), .pre_row(head),
+                .row_addr(lu_row_addr), .row_start(lu_row[15:0]), .row_end(lu_row[31:16]),
+                .neu_addr(lu_neu_addr), .neu_spiked(lu_ns[NSTATE_W-1]),
+                .syn_addr(lu_syn_addr), .syn_target(lu_syn[NEURON_AW-1:0]),
+                .syn_weight(lu_syn[TARGET_BITS +: WEIGHT_BITS]), .syn_we(lu_syn_we), .syn_wdata(lu_syn_wdata),
+                .dbg_addr(dbg_addr), .dbg_xtr(lu_dbg_xtr), .dbg_ytr(lu_dbg_ytr), .dbg_ctr(lu_dbg_ctr)
+            );
+        end else begin : g_no_learn
+            assign lu_has_work = 1'b0;
+            assign lu_last = 1'b0;
+            assign lu_syn_we = 1'b0;
+            assign lu_row_addr = {AXON_AW{1'b0}};
+            assign lu_neu_addr = {NEURON_AW{1'b0}};
+            assign lu_syn_addr = {SYN_AW{1'b0}};
+            assign lu_syn_wdata = {WEIGHT_BITS{1'b0}};
+            assign lu_dbg_xtr = {(8 * 15){1'b0}};
+            assign lu_dbg_ytr = {(5 * 22){1'b0}};
+            assign lu_dbg_ctr = {CW{1'b0}};
+        end
+    endgenerate
+
     // ------------------------------------------------------------------ FIFO write offsets (port order)
 `ifdef MUTANT_FIFO_DROP
     // planted defect for the mutation test: the last port's (the host's) write is lost when the
@@ -230,7 +287,7 @@ module core #(
         port_next = port_reg; n_next = n_reg; out_ptr_next = out_ptr_reg; out_end_next = out_end_reg;
         dlv_cyc_next = dlv_cyc_reg; upd_cyc_next = upd_cyc_reg; n_axon_next = n_axon_reg;
         n_syn_next = n_syn_reg; n_upd_next = n_upd_reg; n_spk_next = n_spk_reg; n_pkt_next = n_pkt_reg;
-        acc_we = 1'b0; st_we = 1'b0; pop = 1'b0; pkt_valid = 1'b0; spk_pulse = 1'b0;
+        acc_we = 1'b0; st_we = 1'b0; pop = 1'b0; pkt_valid = 1'b0; spk_pulse = 1'b0; finish = 1'b0; lu_go = 1'b0;
 
         case (state_reg)
             S_IDLE: begin
@@ -240,7 +297,7 @@ module core #(
                     n_syn_next = {CW{1'b0}}; n_upd_next = {CW{1'b0}}; n_spk_next = {CW{1'b0}}; n_pkt_next = {CW{1'b0}};
                     if (count_reg != {(FIFO_AW + 1){1'b0}}) state_next = S_HDR;
                     else if (n_neurons != {(NEURON_AW + 1){1'b0}}) state_next = S_NEU;
-                    else begin done_next = 1'b1; t_next = t_reg + 1'b1; end   // nothing to do: zero cycles
+                    else finish = 1'b1;                             // nothing to do: zero cycles
                 end
             end
             S_HDR: begin                                      // read the synapse row of one event
@@ -252,7 +309,7 @@ module core #(
                     if (row_start != row_end) state_next = S_SYN;
                     else if (ev_reg != {{FIFO_AW{1'b0}}, 1'b1}) state_next = S_HDR;
                     else if (n_neurons != {(NEURON_AW + 1){1'b0}}) state_next = S_NEU;
-                    else begin state_next = S_IDLE; done_next = 1'b1; t_next = t_reg + 1'b1; end
+                    else finish = 1'b1;
                 end
             end
             S_SYN: begin                                      // one synaptic op: ring += w << (6 + exp)
@@ -264,7 +321,7 @@ module core #(
                     if (syn_ptr_reg + 1'b1 == syn_end_reg) begin
                         if (ev_reg != {(FIFO_AW + 1){1'b0}}) state_next = S_HDR;
                         else if (n_neurons != {(NEURON_AW + 1){1'b0}}) state_next = S_NEU;
-                        else begin state_next = S_IDLE; done_next = 1'b1; t_next = t_reg + 1'b1; end
+                        else finish = 1'b1;
                     end
                 end
             end
@@ -278,10 +335,12 @@ module core #(
                     if (nu_spike && optr[15:0] != optr[31:16]) begin
                         state_next = S_SPK; out_ptr_next = optr[15:0]; out_end_next = optr[31:16];
                     end else if (!last_neuron) n_next = n_reg + 1'b1;
-                    else begin state_next = S_IDLE; done_next = 1'b1; t_next = t_reg + 1'b1; end
+                    else finish = 1'b1;
                 end
             end
-            S_SPK: begin                                      // one packet per output axon
+            S_SPK: if (sub_last_spk && !out_ready) begin     // no network credit: hold the packet, nothing advances
+                pkt_valid = 1'b1;
+            end else begin                                    // one packet per output axon
                 upd_cyc_next = upd_cyc_reg + 1'b1;
                 sub_next = sub_inc;
                 if (sub_last_spk) begin
@@ -289,12 +348,19 @@ module core #(
                     out_ptr_next = out_ptr_reg + 1'b1;
                     if (out_ptr_reg + 1'b1 == out_end_reg) begin
                         if (!last_neuron) begin state_next = S_NEU; n_next = n_reg + 1'b1; end
-                        else begin state_next = S_IDLE; done_next = 1'b1; t_next = t_reg + 1'b1; end
+                        else finish = 1'b1;
                     end
                 end
             end
+            S_LRN: begin                                      // the learning unit runs; its last cycle ends the step
+                if (lu_last) begin state_next = S_IDLE; done_next = 1'b1; t_next = t_reg + 1'b1; end
+            end
             default: state_next = S_IDLE;
         endcase
+        if (finish) begin
+            if (lu_has_work) begin state_next = S_LRN; lu_go = 1'b1; end
+            else begin state_next = S_IDLE; done_next = 1'b1; t_next = t_reg + 1'b1; end
+        end
 
         // input-axon FIFO: this edge's writes (port order) and the deliver phase's pop
         wr_ptr_next = wr_ptr_reg + n_in[FIFO_AW-1:0];
@@ -360,6 +426,8 @@ module core #(
             for (k = 0; k < NW; k = k + 1)
                 if (in_take[k])
                     fifo_mem[wr_ptr_reg + wr_off[k*(FIFO_AW+1) +: FIFO_AW]] <= in_axon[k*AXON_AW +: AXON_AW];
+            if (lu_syn_we)            // learning: the weight field of a plastic synapse, in place
+                syn_mem[lu_syn_addr] <= {lu_syn[SYN_W-1:TARGET_BITS + WEIGHT_BITS], lu_syn_wdata, lu_syn[TARGET_BITS-1:0]};
             if (acc_we && !port_reg) acc_exc[acc_addr] <= acc_sum;
             if (acc_we && port_reg) acc_inh[acc_addr] <= acc_sum;
             if (st_we) begin
@@ -391,11 +459,35 @@ module core #(
             default: counter_rd = {{(CW - 1){1'b0}}, ovf_reg};
         endcase
     end
-    assign dbg_data = dbg_sel ? {{(DBG_W - CW){1'b0}}, counter_rd}
-                              : {{(DBG_W - NSTATE_W){1'b0}}, nstate_mem[dbg_addr[NEURON_AW-1:0]]};
+    wire [NSTATE_W-1:0] dbg_ns = nstate_mem[dbg_addr[NEURON_AW-1:0]];
+    wire [DBG_WN*WEIGHT_BITS-1:0] dbg_wts;          // weights of synapses dbg_addr .. dbg_addr + 13
+    genvar gd;
+    generate
+        for (gd = 0; gd < DBG_WN; gd = gd + 1) begin : g_dbg_w
+            localparam [16:0] OFF = gd;
+            wire [16:0] wa = {1'b0, dbg_addr} + OFF;                 // past the core's synapses: 0
+            wire [SYN_W-1:0] sw = syn_mem[wa[SYN_AW-1:0]];
+            assign dbg_wts[gd*WEIGHT_BITS +: WEIGHT_BITS] = (wa < {1'b0, cfg_mem[2]}) ? sw[TARGET_BITS +: WEIGHT_BITS]
+                                                                                      : {WEIGHT_BITS{1'b0}};
+            wire unused_sw = &{1'b0, sw[TARGET_BITS-1:0], sw[SYN_W-1:TARGET_BITS + WEIGHT_BITS]};
+        end
+    endgenerate
+`ifdef PERF_NO_DBG
+    wire [CW-1:0] dbg_ctr = counter_rd;
+    assign dbg_data = (dbg_sel == 3'd1) ? {{(DBG_W - CW){1'b0}}, dbg_ctr} : {{(DBG_W - NSTATE_W){1'b0}}, dbg_ns};
+    wire unused_perf = &{1'b0, dbg_wts, lu_dbg_ctr, lu_dbg_xtr, lu_dbg_ytr};
+`else
+    wire [CW-1:0] dbg_ctr = dbg_addr[3] ? lu_dbg_ctr : counter_rd;
+    assign dbg_data = (dbg_sel == 3'd1) ? {{(DBG_W - CW){1'b0}}, dbg_ctr}
+                    : (dbg_sel == 3'd2) ? {{(DBG_W - DBG_WN * WEIGHT_BITS){1'b0}}, dbg_wts}
+                    : (dbg_sel == 3'd3) ? {{(DBG_W - 8 * 15){1'b0}}, lu_dbg_xtr}
+                    : (dbg_sel == 3'd4) ? {{(DBG_W - 5 * 22){1'b0}}, lu_dbg_ytr}
+                    : {{(DBG_W - NSTATE_W){1'b0}}, dbg_ns};
+`endif
 
-    // fields wider than this build uses (a smaller NEURON_AW, RING_BITS, AXON_AW)
-    wire unused_ok = &{1'b0, dbg_addr, syn, syn_delay, ns[NSTATE_W-1], oent, shift_neg};
+    // fields wider than this build uses (a smaller NEURON_AW, RING_BITS, AXON_AW), and the learning
+    // unit's ports in a build without it
+    wire unused_ok = &{1'b0, dbg_addr, syn, syn_delay, ns[NSTATE_W-1], oent, shift_neg, lu_row, lu_syn, lu_ns, lu_go};
 
 endmodule
 

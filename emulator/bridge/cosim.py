@@ -22,6 +22,7 @@ from ..image import ChipImage
 from ..io.stimulus import Stimulus
 from . import sim as rtlsim
 from .expected import Trace, emulate, host_spikes_per_step
+from .learning import write_learning
 from .memfiles import RtlChip, host_packets, write_program
 
 
@@ -31,6 +32,7 @@ class Program:
     stimulus: Stimulus | None
     timesteps: int
     name: str = ""
+    reward: np.ndarray | None = None     #: learning: r of every neuron for the whole run (default 0)
 
 
 @dataclass
@@ -74,10 +76,15 @@ def prepare(job_dir: Path, programs: list[Program], rtl: RtlChip) -> list[Trace]
     meta, wants = [], []
     for i, prog in enumerate(programs):
         write_program(prog.image, job_dir / f"p{i}", rtl)
-        want = emulate(prog.image, prog.stimulus, prog.timesteps)
+        if prog.reward is not None:
+            write_learning(prog.image, job_dir / f"p{i}", rtl, prog.reward)
+        want = emulate(prog.image, prog.stimulus, prog.timesteps, prog.reward)
         wants.append(want)
         hosts = host_spikes_per_step(prog.stimulus, prog.timesteps) if prog.stimulus else \
             [np.zeros(0, np.int64)] * prog.timesteps
+        if rtl.NOC and prog.stimulus:            # the mesh carries a host spike in the step that emits it
+            from .noc import host_spikes_sent
+            hosts = host_spikes_sent(prog.stimulus, prog.timesteps)
         prog.image.save(job_dir / f"p{i}" / "image.npz")
         np.savez(job_dir / f"p{i}" / "expected.npz", **want.to_npz())
         meta.append({"name": prog.name or f"program {i}", "timesteps": prog.timesteps,

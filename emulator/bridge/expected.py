@@ -18,6 +18,7 @@ from ..engine.kernels import COUNTER_NAMES, PROBE_VARS, Recorder, run_chunk
 from ..engine.simulation import Simulation
 from ..image import ChipImage
 from ..io.stimulus import Stimulus
+from .learning import learns, run_stepwise
 
 #: per-core per-timestep counters compared with the RTL (emulator counter index, RTL counter name)
 #: the engine counters the RTL also keeps, with their column in the engine's counter array
@@ -47,13 +48,15 @@ class Trace:
                "step_cycles": self.step_cycles, "wall_s": np.float64(self.wall_s)}
         out.update({f"state_{k}": v for k, v in self.state.items()})
         out.update({f"counter_{k}": v for k, v in self.counters.items()})
+        out.update({f"extra_{k}": v for k, v in self.extra.items()})       # learning state (bridge.learning)
         return out
 
     @classmethod
     def from_npz(cls, z) -> "Trace":
         return cls(spikes=z["spikes"], state={k: z[f"state_{k}"] for k in STATE_FIELDS},
                    counters={k: z[f"counter_{k}"] for k, _ in COUNTERS}, deliver_cycles=z["deliver_cycles"],
-                   update_cycles=z["update_cycles"], step_cycles=z["step_cycles"], wall_s=float(z["wall_s"]))
+                   update_cycles=z["update_cycles"], step_cycles=z["step_cycles"], wall_s=float(z["wall_s"]),
+                   extra={k[len("extra_"):]: z[k] for k in z.files if k.startswith("extra_")})
 
 
 def host_spikes_per_step(stimulus: Stimulus, timesteps: int) -> list[np.ndarray]:
@@ -62,9 +65,15 @@ def host_spikes_per_step(stimulus: Stimulus, timesteps: int) -> list[np.ndarray]
     return [ids[ptr[t]:ptr[t + 1]].astype(np.int64) for t in range(timesteps)]
 
 
-def emulate(image: ChipImage, stimulus: Stimulus | None, timesteps: int) -> Trace:
-    """Run the emulator for ``timesteps`` steps from the image's initial state; return its Trace."""
+def emulate(image: ChipImage, stimulus: Stimulus | None, timesteps: int, reward=None) -> Trace:
+    """Run the emulator for ``timesteps`` steps from the image's initial state; return its Trace.
+
+    A plastic image runs one step at a time (``learning.run_stepwise``, the same kernel) so the Trace's
+    ``extra`` holds the learning state after every step; ``reward``: r of every neuron (default 0).
+    """
     sim = Simulation(image, stimulus)
+    if reward is not None and sim.buffers.reward.size:
+        sim.buffers.reward[:] = reward
     sim._compile()                                   # JIT outside the timed call
     n, cores = image.n_neurons, image.n_cores
     host_ptr, host_ids = sim.stimulus.window(-1, timesteps - 1)
@@ -73,7 +82,11 @@ def emulate(image: ChipImage, stimulus: Stimulus | None, timesteps: int) -> Trac
                    np.arange(n, dtype=np.int64), np.zeros((timesteps, n, len(PROBE_VARS)), np.int32),
                    np.zeros((timesteps, cores, len(COUNTER_NAMES)), np.int64))
     start = time.perf_counter()
-    t_end = run_chunk(0, timesteps, sim.tables, image.params, sim.state, sim.buffers, host_ptr, host_ids, rec)
+    if learns(image):
+        t_end, extra = run_stepwise(sim, rec, host_ptr, host_ids, timesteps)
+    else:
+        t_end, extra = run_chunk(0, timesteps, sim.tables, image.params, sim.state, sim.buffers, host_ptr, host_ids,
+                                 rec), {}
     wall = time.perf_counter() - start
     if t_end != timesteps:                           # cannot happen with the capacity above
         raise RuntimeError(f"emulator stopped at step {t_end}")
@@ -82,7 +95,13 @@ def emulate(image: ChipImage, stimulus: Stimulus | None, timesteps: int) -> Trac
     spikes[rec.spike_t[:m], rec.spike_id[:m]] = True
     state = {name: rec.probe_vals[:, :, PROBE_VARS.index(name)].astype(np.int64) for name in STATE_FIELDS}
     deliver, update = phase_cycles(rec.counters, image.chip)
-    steps, _ = step_cycles(rec.counters, image.chip)
+    noc = None
+    if image.chip.router.mode == "cycle":            # every packet through the router model (bridge.noc)
+        from .noc import route_run
+        hp, hi = sim.stimulus.window(0, timesteps)   # host spikes travel in the step that emits them
+        packets, noc = route_run(image, rec.spike_t[:m], rec.spike_id[:m], deliver, hp, hi)
+        extra = {**extra, **packets.to_extra()}
+    steps, _ = step_cycles(rec.counters, image.chip, noc)
     counters = {name: rec.counters[:, :, i].astype(np.int64) for name, i in COUNTERS}
     return Trace(spikes, state, counters, deliver.astype(np.int64), update.astype(np.int64),
-                 steps.astype(np.int64), wall)
+                 steps.astype(np.int64), wall, extra)

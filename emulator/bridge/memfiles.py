@@ -32,7 +32,7 @@ import numpy as np
 from .. import fixed as fx
 from ..errors import NeuroemuError
 from ..image import ChipImage
-from ..neurons.models import FLAG_ADAPT, FLAG_DUAL
+from ..neurons.models import FLAG_ADAPT, FLAG_DEND, FLAG_DUAL, FLAG_NOISE_U, FLAG_NOISE_V
 
 
 class BridgeError(NeuroemuError):
@@ -112,29 +112,38 @@ class RtlChip:
     BARRIER: int = 32        #: end-of-timestep barrier cycles (cycles.barrier)
     HAS_ADAPT: int = 1       #: adaptive-threshold hardware present
     HAS_DUAL: int = 1        #: separate inhibitory current present
+    NOC: int = 0             #: network: 0 fixed latency (router mode fast), 1 the XY-router mesh (mode cycle)
+    MESH_W: int = 2          #: NOC = 1: routers per row (MESH_W * MESH_H = NCORES; core positions must fit)
+    MESH_H: int = 2          #: NOC = 1: rows of routers
+    NOC_DEPTH: int = 4       #: NOC = 1: router input FIFO depth (chip.router.fifo_depth)
+    NOC_LATENCY: int = 2     #: NOC = 1: cycles per hop (chip.router.hop_latency)
+    HOST_AW: int = 10        #: NOC = 1: host queue of 2^HOST_AW packets per timestep
+    HAS_LEARN: int = 1       #: a learning unit in every core (rtl_models/learning_unit.v)
+    RULE_AW: int = 3         #: learning rules per core = 2^RULE_AW
+    C_TRACE_UPDATE: int = 1  #: cycles per trace register update (cycles.trace_update)
+    C_LEARN_SYNAPSE: int = 2  #: cycles per plastic synapse update (cycles.learn_synapse)
+    C_LEARN_EPOCH: int = 16  #: cycles per learning epoch of a core (cycles.learn_epoch)
 
     @classmethod
     def for_image(cls, image: ChipImage, **overrides) -> "RtlChip":
         """The default build with the cycle costs of the image's chip YAML."""
         c = image.chip.cycles
         return replace(cls(), C_AXON_EVENT=c.axon_event, C_SYNOP=c.synop, C_NEURON_UPDATE=c.neuron_update,
-                       C_SPIKE_OUT=c.spike_out, BARRIER=c.barrier, **overrides)
+                       C_SPIKE_OUT=c.spike_out, BARRIER=c.barrier, C_TRACE_UPDATE=c.trace_update,
+                       C_LEARN_SYNAPSE=c.learn_synapse, C_LEARN_EPOCH=c.learn_epoch,
+                       **{**_noc_parameters(image), **overrides})
 
     def parameters(self) -> dict:
         return asdict(self)
 
     def check(self, image: ChipImage) -> None:
         """Raise BridgeError unless ``image`` fits this build exactly (no silent truncation)."""
-        if image.n_rules and bool(np.any(image.axon_rule >= 0)):
-            raise BridgeError(f"the image has {int(image.plastic_synapses.sum())} plastic synapses, but the RTL "
-                              "has no learning unit yet: verify a configuration without `plasticity:`")
+        from .learning import check as check_learning      # plastic images: the learning unit's limits
+        check_learning(image, self)
         if image.n_cores > self.NCORES:
             raise BridgeError(f"the image uses {image.n_cores} cores; the RTL top has NCORES = {self.NCORES}")
-        router = getattr(image.chip, "router", None)
-        if router is not None and getattr(router, "mode", "fast") != "fast":
-            raise BridgeError(f"chip.router.mode is {router.mode!r}: the RTL top links cores with a fixed-latency "
-                              "network (no XY router RTL yet), so only the 'fast' router mode's cycle counts "
-                              "are comparable; verify with --set chip.router.mode=fast")
+        from .noc import check as check_noc                # the network: mode, router settings, placement
+        check_noc(image, self)
         c = image.chip.cycles
         for name, want in (("C_AXON_EVENT", c.axon_event), ("C_SYNOP", c.synop),
                            ("C_NEURON_UPDATE", c.neuron_update), ("C_SPIKE_OUT", c.spike_out),
@@ -149,6 +158,15 @@ class RtlChip:
             raise BridgeError("the image has alif neurons but the RTL is built with HAS_ADAPT = 0")
         if flags & FLAG_DUAL and not self.HAS_DUAL:
             raise BridgeError("the image has a separate inhibitory current but the RTL has HAS_DUAL = 0")
+        research = {FLAG_NOISE_U: "noise on u", FLAG_NOISE_V: "noise on v",
+                    FLAG_DEND: "two-compartment (lif2c) neurons"}
+        unsupported = [what for flag, what in research.items() if flags & flag]
+        if unsupported:
+            pops = sorted({p.name for p in image.populations if not p.on_host and np.any(
+                image.params.flags[p.first_id:p.first_id + p.size] & (FLAG_NOISE_U | FLAG_NOISE_V | FLAG_DEND))})
+            raise BridgeError(f"population(s) {', '.join(pops)} use {' and '.join(unsupported)}, which the RTL "
+                              "neuron unit does not implement (docs/neurons.md): verify a configuration "
+                              "without them")
         axon_core = image.axon_core
         for k in range(image.n_cores):
             sizes = core_sizes(image, k)
@@ -164,6 +182,12 @@ class RtlChip:
             if inbound > (1 << self.FIFO_AW):
                 raise BridgeError(f"core {k}: up to {inbound} input-axon events per step exceed the FIFO "
                                   f"(2^FIFO_AW = {1 << self.FIFO_AW})")
+
+
+def _noc_parameters(image: ChipImage) -> dict:
+    """The network parameters for the image's router mode (cycle: the XY-router mesh)."""
+    from .noc import rtl_parameters
+    return rtl_parameters(image)
 
 
 def core_sizes(image: ChipImage, k: int) -> dict:
@@ -224,6 +248,11 @@ def write_program(image: ChipImage, folder: str | Path, rtl: RtlChip) -> Path:
         tables = core_tables(image, k) if k < image.n_cores else {"cfg": pack(CFG_FIELDS, count=[0, 0, 0, 0])}
         for name in FILES:
             _write_words(folder / f"core{k}_{name}.mem", tables.get(name, []), _WIDTHS[name])
+    from .learning import write_learning                    # the learning unit's tables (learning.py)
+    write_learning(image, folder, rtl)
+    if rtl.NOC:
+        from .noc import write_placement                    # the router of each core (noc.py)
+        write_placement(image, folder, rtl)
     return folder
 
 

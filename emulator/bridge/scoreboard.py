@@ -5,7 +5,11 @@ Per timestep, in the order the hardware produces them:
 1. deliver phase, per core: input-axon events, synaptic ops, deliver cycles
 2. update phase, per neuron (core order): spike, u, u_inh, v, th after the update
 3. update phase, per core: neuron updates, spikes, packets, update cycles
-4. the timestep's cycles (slowest core + barrier)
+4. learn phase of a plastic image, per core (``learning.compare_step``): x0-x2 of every plastic
+   row, y0-y3 of every learning neuron, every plastic weight, learn counters, cycles and LFSR
+5. cycle-mode router (``noc.divergence``): every packet's arrival cycle, destination core and axon,
+   and source, in the order a monitor watching the arrivals would notice a difference
+6. the timestep's cycles (slowest core (+ router stalls), last packet arrival, + barrier)
 
 The first mismatch in that order is the divergence; its report names the timestep, the chip
 cycle (model cycles of the earlier timesteps plus the model's cycle of that operation within the
@@ -36,9 +40,18 @@ class Divergence:
     expected: int
     got: int
     context: str = ""
+    axon: int | None = None    #: global input-axon row (learn phase: pre traces, weights)
+    synapse: int | None = None #: global synapse id (learn phase: weights)
+    src: str | None = None     #: a packet's source ("core 1", "host"); core is its destination
 
     def format(self) -> str:
         where = f"core {self.core}" if self.core is not None else "chip"
+        if self.src is not None:
+            where = f"packet {self.src} -> {where}"
+        if self.synapse is not None:
+            where += f", synapse {self.synapse}"
+        if self.axon is not None:
+            where += f", input axon {self.axon}"
         if self.neuron is not None:
             where += f", neuron {self.local} (global id {self.neuron})"
         return (f"first divergence at timestep {self.timestep}, cycle {self.cycle}, {where}: "
@@ -52,7 +65,7 @@ def compare(image: ChipImage, want: Trace, got: Trace, context: int = 3) -> Dive
     for t in range(steps):
         d = _step(image, want, got, t, int(start[t]))
         if d is not None:
-            return Divergence(**{**d.__dict__, "context": _context(image, want, got, d, context)})
+            return Divergence(**{**d.__dict__, "context": d.context or _context(image, want, got, d, context)})
     if want.timesteps != got.timesteps:
         return Divergence(steps, int(start[steps]), None, None, None, "timesteps run", want.timesteps,
                           got.timesteps)
@@ -90,6 +103,16 @@ def _step(image, want, got, t, t0) -> Divergence | None:
         if want.update_cycles[t, c] != got.update_cycles[t, c]:
             return Divergence(t, end, c, None, None, "update_cycles", int(want.update_cycles[t, c]),
                               int(got.update_cycles[t, c]))
+    if "w" in want.extra:                   # 4. learn phase (emulator.bridge.learning)
+        from .learning import compare_step
+        d = compare_step(image, want, got, t, t0)
+        if d is not None:
+            return d
+    if "pkt_step" in want.extra:            # 5. every packet's arrival (cycle-mode router, bridge.noc)
+        from .noc import divergence as packet_divergence
+        d = packet_divergence(image, want, got, t, t0)
+        if d is not None:
+            return d
     if want.step_cycles[t] != got.step_cycles[t]:
         return Divergence(t, t0 + int(want.step_cycles[t]), None, None, None, "step_cycles",
                           int(want.step_cycles[t]), int(got.step_cycles[t]))
@@ -131,4 +154,12 @@ def summary(image: ChipImage, want: Trace) -> str:
     return (f"{T} timesteps x {n} neurons on {image.n_cores} core(s): {int(want.spikes.sum())} spikes, "
             f"{T * n * len(STATE_FIELDS)} register values ({', '.join(STATE_FIELDS)}), "
             f"{T * image.n_cores * (len(DELIVER_COUNTERS) + len(UPDATE_COUNTERS) + 2)} per-core counters and "
-            f"phase cycle counts, {T} step cycle counts ({int(want.step_cycles.sum())} cycles) -- all exact")
+            f"phase cycle counts, {T} step cycle counts ({int(want.step_cycles.sum())} cycles) -- all exact"
+            + (f"; {_learning_summary(image, want)}" if "w" in want.extra else "")
+            + (f"; {want.extra['pkt_step'].size} packet arrival cycles (cycle-mode router: source, destination "
+               "core and axon of each)" if "pkt_step" in want.extra else ""))
+
+
+def _learning_summary(image: ChipImage, want: Trace) -> str:
+    from .learning import summary as learning_summary
+    return learning_summary(image, want)

@@ -28,7 +28,7 @@ __all__ = ["load", "load_chip", "apply_overrides", "builtin_chips", "read_yaml",
 DEFAULT_CHIP = "loihi1"   #: the chip of a run config without a ``chip`` key
 _BUILTIN_DIR = Path(__file__).resolve().parent.parent / "data" / "chips"
 
-_TOP_KEYS = ("chip", "network", "stimulus", "run")
+_TOP_KEYS = ("chip", "network", "stimulus", "run", "task")
 _CHIP_KEYS = ("base", "name", "mesh", "clock_mhz", "limits", "cycles", "energy", "router")
 _ROUTER_CHECKS = {"mode": partial(choice, options=ROUTER_MODES, what="router mode"),
                   "fifo_depth": partial(integer, lo=1, hi=MAX_FIFO_DEPTH),
@@ -36,14 +36,16 @@ _ROUTER_CHECKS = {"mode": partial(choice, options=ROUTER_MODES, what="router mod
 _POP_KEYS = ("name", "size", "model", "params", "params_file", "fixed", "max_per_core", "initial")
 _PROJ_KEYS = ("name", "source", "target", "connectivity", "p", "indegree", "file", "weight", "weight_exp",
               "delay", "delay_ms", "allow_self", "port", "plasticity")
-_PLASTICITY_KEYS = ("rule", "dw", "params", "epoch", "sign", "weight_range", "traces")
+_PLASTICITY_KEYS = ("rule", "dw", "dt", "params", "epoch", "sign", "weight_range", "traces", "third_factor",
+                    "structural")
 #: connectivity -> the key it needs (and that no other connectivity accepts)
 _CONNECTIVITY = {"all_to_all": None, "one_to_one": None, "fixed_probability": "p",
                  "fixed_indegree": "indegree", "explicit": "file"}
 _STIM_COMMON = ("type", "start_step", "stop_step")
 _STIM_KEYS = {"poisson": ("rate_hz", "rates_hz"), "regular": ("period_steps", "phase_steps"),
-              "spike_times": ("times_steps", "indices"), "file": ("file",)}
-_STIM_REQUIRED = {"spike_times": ("times_steps", "indices"), "file": ("file",)}
+              "spike_times": ("times_steps", "indices"), "file": ("file",),
+              "encoded": ("encoder", "signal", "params")}     # a signal through a spike encoder (docs/coding.md)
+_STIM_REQUIRED = {"spike_times": ("times_steps", "indices"), "file": ("file",), "encoded": ("encoder", "signal")}
 _RUN_CHECKS = {"timesteps": partial(integer, lo=1), "dt_ms": partial(number, lo=0, lo_open=True),
                "seed": partial(integer, lo=0)}
 _OUTPUT_CHECKS = {"spikes": boolean, "probes": boolean, "raster": boolean,
@@ -167,17 +169,41 @@ def load(source: str | os.PathLike | Mapping, overrides: Iterable[str] = (),
 def _build(raw: Any, origin: str, base_dir: Path) -> RunConfig:
     top = mapping(raw, "", _TOP_KEYS, required=("network",), what="a run config mapping")
     chip = load_chip(top.get("chip"), base_dir)
-    run = section(top.get("run"), "run", (*_RUN_CHECKS, "probes", "outputs"))
+    run = section(top.get("run"), "run", (*_RUN_CHECKS, "probes", "outputs", "schedule"))
     settings = _fields(run, "run", _RUN_CHECKS, RunSettings())
     ctx = _Ctx(chip, settings["dt_ms"], base_dir, {})
     network = _network(top["network"], ctx)
-    stimulus = _stimuli(top.get("stimulus"), ctx)
+    task = _task(top["task"], ctx) if "task" in top else None     # on-chip learning task (docs/learning.md)
+    stimulus = _stimuli(top.get("stimulus"), ctx, driven=_task_sources(task))
     probes = get(run, "probes", "run", seq, [])
     outputs = section(run.get("outputs"), "run.outputs", _OUTPUT_CHECKS)
     settings = RunSettings(**settings,
                            probes=tuple(_probe(r, item("run.probes", i), ctx) for i, r in enumerate(probes)),
-                           outputs=OutputConfig(**_fields(outputs, "run.outputs", _OUTPUT_CHECKS, OutputConfig())))
-    return RunConfig(chip, network, stimulus, settings, source=origin, base_dir=str(base_dir))
+                           outputs=OutputConfig(**_fields(outputs, "run.outputs", _OUTPUT_CHECKS, OutputConfig())),
+                           schedule=_schedule(run.get("schedule"), ctx) if "schedule" in run else None)
+    cfg = RunConfig(chip, network, stimulus, settings, source=origin, base_dir=str(base_dir), task=task)
+    if task is not None or settings.schedule is not None or any(
+            getattr(p.plasticity, "third_factor", None) for p in network.projections):
+        from ..learning.config import check_run
+        check_run(cfg)
+    return cfg
+
+
+# ---- on-chip learning runs (issue #5; emulator.learning.config, docs/learning.md) ------------
+def _task(raw: Any, ctx: _Ctx):
+    from ..learning.config import task
+    return task(raw, "task", ctx.pops)
+
+
+def _task_sources(task) -> tuple:
+    """Source populations the task drives (they take no stimulus: entry)."""
+    return () if task is None else tuple(s for s in (task.input, getattr(task, "teacher", None)) if s)
+
+
+def _schedule(raw: Any, ctx: _Ctx):
+    from ..learning.config import schedule
+    return schedule(raw, "run.schedule", [n for n, p in ctx.pops.items() if p.model == SOURCE])
+# ---- end on-chip learning runs ---------------------------------------------------------------
 
 
 # ----------------------------------------------------------------- network
@@ -317,13 +343,29 @@ def _projection(raw: Any, path: str, ctx: _Ctx) -> ProjectionConfig:
         weight_exp=get(m, "weight_exp", path, integer, 0, lo=fx.WEIGHT_EXP_MIN, hi=fx.WEIGHT_EXP_MAX)
         if raw_target else None,
         allow_self=allow_self,
-        port=get(m, "port", path, choice, "auto", options=("auto", "exc", "inh"), what="port"),
-        path=path, plasticity=_plasticity(m.get("plasticity"), at(path, "plasticity")) if "plasticity" in m else None)
+        port=_port(m, path, tgt),
+        path=path, plasticity=_plasticity(m.get("plasticity"), at(path, "plasticity"), ctx, tgt)
+        if "plasticity" in m else None)
 
 
-def _plasticity(raw: Any, path: str):
+def _port(m: dict, path: str, tgt: PopulationConfig) -> str:
+    """The projection's dendritic port; ``dend`` exists only on two-compartment targets, which
+    have no separate inhibitory port."""
+    port = get(m, "port", path, choice, "auto", options=("auto", "exc", "inh", "dend"), what="port")
+    two = MODELS[tgt.model].two_compartment
+    if port == "dend" and not two:
+        raise ConfigError(at(path, "port"), f"port dend needs a two-compartment target (model lif2c); "
+                                            f"{tgt.name!r} is {tgt.model}: use exc, inh or auto")
+    if port == "inh" and two:
+        raise ConfigError(at(path, "port"), f"{tgt.name!r} is a two-compartment neuron (lif2c): its second port "
+                                            "is the dendrite; use port dend, or exc for the soma")
+    return port
+
+
+def _plasticity(raw: Any, path: str, ctx: _Ctx | None = None, tgt: PopulationConfig | None = None):
     """``plasticity:`` of a projection -> LearningSpec (docs/learning.md): a built-in ``rule``
-    (with ``params``) or a ``dw`` expression, ``epoch``, ``sign`` or ``weight_range``, ``traces``."""
+    (with ``params``) or a ``dw`` expression (and a tag rule ``dt``), ``epoch``, ``sign`` or
+    ``weight_range``, ``traces``, ``third_factor``."""
     from ..errors import NeuroemuError
     from ..learning import BUILTINS, SIGN_BOUNDS, TRACE_NAMES, LearningSpec, RuleError, expand, parse_rule
     from ..learning.fixed import TRACE_DECAY_MAX, TRACE_MAX
@@ -343,14 +385,32 @@ def _plasticity(raw: Any, path: str):
         except NeuroemuError as exc:
             raise ConfigError(at(path, "params"), str(exc)) from None
         traces, sign = dict(BUILTINS[name].traces), BUILTINS[name].sign
+        dt = BUILTINS[name].dt and BUILTINS[name].dt.format(**{**BUILTINS[name].params, **params})
+        if "dt" in m:
+            raise ConfigError(at(path, "dt"), f"the built-in rule {name!r} sets its own tag rule; for a custom dt "
+                                              "give dw instead of rule")
     else:
-        name, dw = "custom", get(m, "dw", path, string)
+        name, dw, params = "custom", get(m, "dw", path, string), {}
+        dt = get(m, "dt", path, string, None)
         if "params" in m:
             raise ConfigError(at(path, "params"), "params are for built-in rules; write the numbers into dw")
     try:
-        parse_rule(dw)
+        rule = parse_rule(dw)
     except RuleError as exc:
         raise ConfigError(at(path, "dw" if "dw" in m else "rule"), str(exc)) from None
+    if dt is not None:
+        try:
+            parse_rule(dt, "dt")
+        except RuleError as exc:
+            raise ConfigError(at(path, "dt"), str(exc)) from None
+    elif "t" in rule.variables:
+        raise ConfigError(at(path, "dw"), "dw uses the synaptic tag t, but the rule has no tag rule; add dt (e.g. "
+                                          "dt: 2^-1*x1*y0 - 2^-1*y1*x0 - 2^-4*t), or use rule: reward_eligibility")
+    third = None
+    if "third_factor" in m:
+        from ..learning.config import third_factor
+        third = third_factor(m["third_factor"], at(path, "third_factor"), ctx.base_dir if ctx else Path("."),
+                             tgt.name if tgt else "?", tgt.size if tgt else 1)
     tr = section(m.get("traces"), at(path, "traces"), TRACE_NAMES)
     for k, v in tr.items():
         sub = at(at(path, "traces"), k)
@@ -365,8 +425,13 @@ def _plasticity(raw: Any, path: str):
                   for i, v in enumerate(wr))
         if lo > hi:
             raise ConfigError(at(path, "weight_range"), f"[{lo}, {hi}]: the lower bound exceeds the upper")
-    return LearningSpec(dw=dw, name=name, epoch=get(m, "epoch", path, integer, 1, lo=1, hi=1 << 16),
-                        wmin=lo, wmax=hi, traces=traces)
+    epoch = get(m, "epoch", path, integer, 1, lo=1, hi=1 << 16)
+    structural = None
+    if "structural" in m:           # rewiring every N epochs (docs/structural.md)
+        from ..learning.structural import structural_spec
+        structural = structural_spec(m["structural"], at(path, "structural"), lo, hi, epoch)
+    return LearningSpec(dw=dw, name=name, epoch=epoch, wmin=lo, wmax=hi, traces=traces, dt=dt, third_factor=third,
+                        params=params, structural=structural)
 
 
 def _weight(m: dict, path: str, conn: str, tgt: PopulationConfig) -> Distribution:
@@ -442,7 +507,7 @@ def _data_file(value: Any, path: str, base_dir: Path) -> str:
 
 
 # ----------------------------------------------------------------- stimulus and probes
-def _stimuli(raw: Any, ctx: _Ctx) -> tuple[StimulusConfig, ...]:
+def _stimuli(raw: Any, ctx: _Ctx, driven: tuple = ()) -> tuple[StimulusConfig, ...]:
     sources = [p.name for p in ctx.pops.values() if p.model == SOURCE]
     m = {} if raw is None else raw
     if not isinstance(m, dict):
@@ -455,8 +520,12 @@ def _stimuli(raw: Any, ctx: _Ctx) -> tuple[StimulusConfig, ...]:
         if key not in sources:
             raise ConfigError(at("stimulus", key), f"{key!r} is a {ctx.pops[key].model} population, not a "
                                                    f"source; only source populations take a stimulus")
+    for name in driven:
+        if name in m:
+            raise ConfigError(at("stimulus", name), f"{name!r} is driven by the task: block (its images or "
+                                                    "labels); remove this stimulus entry")
     for name in sources:
-        if name not in m:
+        if name not in m and name not in driven:
             raise ConfigError("stimulus", f"source population {name!r} has no stimulus; add stimulus.{name}, "
                                           "e.g. {type: poisson, rate_hz: 10}")
     return tuple(_stimulus(v, at("stimulus", k), ctx.pops[k], ctx) for k, v in m.items())
@@ -487,6 +556,9 @@ def _stimulus(raw: Any, path: str, pop: PopulationConfig, ctx: _Ctx) -> Stimulus
         out["times_steps"] = _values(m, "times_steps", path, partial(integer, lo=0))
         out["indices"] = _values(m, "indices", path, partial(integer, lo=0, hi=pop.size - 1),
                                  len(out["times_steps"]))
+    elif kind == "encoded":
+        from ..io.encoders import validate_encoding
+        out["encoding"] = validate_encoding(m, path, pop.size, ctx.dt_ms, ctx.base_dir)
     else:
         out["file"] = get(m, "file", path, _data_file, base_dir=ctx.base_dir)
     return StimulusConfig(**out)
@@ -520,8 +592,9 @@ def _probe(raw: Any, path: str, ctx: _Ctx) -> ProbeConfig:
     valid = ["u", "v"]
     if MODELS[pop.model].adaptive:
         valid.append("th")
-    if pop.params.get("tau_syn_inh_ms") is not None or pop.fixed.get("du_inh") is not None:
-        valid.append("u_inh")
+    if (pop.params.get("tau_syn_inh_ms") is not None or pop.fixed.get("du_inh") is not None
+            or MODELS[pop.model].two_compartment):
+        valid.append("u_inh")     # the inhibitory current, or the dendritic current of lif2c
     variables = _values(m, "variables", path, _probe_variable(pop, valid)) if "variables" in m else ("u", "v")
     if not variables:
         raise ConfigError(at(path, "variables"), f"expected at least one of {', '.join(valid)}")

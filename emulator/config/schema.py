@@ -33,7 +33,7 @@ REQUIRED = object()   #: sentinel default of :func:`get`: the key must be presen
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: string-valued parameters and their allowed values (the ``kind is str`` rows of the Param tables)
-PARAM_CHOICES = {"reset": ("zero", "subtract")}
+PARAM_CHOICES = {"reset": ("zero", "subtract"), "noise_target": ("v", "u")}
 
 
 def at(path: str, key: object) -> str:

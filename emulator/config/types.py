@@ -26,6 +26,7 @@ class CycleCosts:
     axon_event: int = 4        #: per input-axon event: read the row header
     synop: int = 1             #: per synapse in a row: read, shift, accumulate
     neuron_update: int = 2     #: per neuron per timestep: the u/v/threshold update
+    dendrite_update: int = 2   #: per two-compartment neuron per timestep: its dendritic compartment
     spike_out: int = 2         #: per emitted spike per destination (one packet)
     learn_synapse: int = 2     #: per plastic synapse per learning epoch
     learn_epoch: int = 16      #: fixed cost of a learning epoch
@@ -186,6 +187,8 @@ class StimulusConfig:
     start_step: int = 0
     stop_step: int | None = None
     path: str = ""
+    #: kind ``encoded``: an ``emulator.io.encoders.EncodingSpec`` (encoder, signal, params; docs/coding.md)
+    encoding: Any = None
 
 
 # --------------------------------------------------------------------- run
@@ -212,6 +215,8 @@ class RunSettings:
     seed: int = 0
     probes: tuple[ProbeConfig, ...] = ()
     outputs: OutputConfig = field(default_factory=OutputConfig)
+    #: wake/sleep phases (``run.schedule``): an ``emulator.learning.config.Schedule``, or None
+    schedule: Any = None
 
 
 @dataclass(frozen=True)
@@ -223,3 +228,6 @@ class RunConfig:
     run: RunSettings
     source: str = "<dict>"             #: file it was loaded from, for messages
     base_dir: str = "."                #: relative file paths resolve against this
+    #: ``task:`` (on-chip learning task, docs/learning.md): ``emulator.learning.config.ClassifyTask`` or
+    #: ``ChoiceTask``, or None
+    task: Any = None

@@ -3,7 +3,8 @@
 The core is a sequential datapath (ARCHITECTURE.md §2); per timestep and core:
 
     deliver_cycles = axon_event * axon_events + synop * synops
-    update_cycles  = neuron_update * neuron_updates + spike_out * packets
+    update_cycles  = neuron_update * neuron_updates + dendrite_update * dendrite_updates
+                     + spike_out * packets
     learn_cycles   = learn_synapse * learn_synapses + trace_update * trace_updates
                      + learn_epoch * learn_epochs                   (0 without plastic synapses)
     core_cycles    = deliver_cycles + update_cycles + learn_cycles (+ stall_cycles waiting for the router)
@@ -18,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..config.types import ChipSpec
-from .kernels import (AXON_EVENTS, HOPS, LEARN_EPOCHS, LEARN_SYNAPSES, NEURON_UPDATES, PACKETS, SYNOPS,
+from .kernels import (AXON_EVENTS, DENDRITE_UPDATES, HOPS, LEARN_EPOCHS, LEARN_SYNAPSES, NEURON_UPDATES, PACKETS, SYNOPS,
                       TRACE_UPDATES)
 
 
@@ -26,8 +27,16 @@ def phase_cycles(counters: np.ndarray, chip: ChipSpec) -> tuple[np.ndarray, np.n
     """(deliver, update) cycles, each (steps, cores) int64, from counters (steps, cores, 6)."""
     c = chip.cycles
     deliver = c.axon_event * counters[..., AXON_EVENTS] + c.synop * counters[..., SYNOPS]
-    update = c.neuron_update * counters[..., NEURON_UPDATES] + c.spike_out * counters[..., PACKETS]
+    update = (c.neuron_update * counters[..., NEURON_UPDATES] + c.dendrite_update * counters[..., DENDRITE_UPDATES]
+              + c.spike_out * counters[..., PACKETS])
     return deliver, update
+
+
+def soma_pass_start(counters: np.ndarray, chip: ChipSpec) -> np.ndarray:
+    """Cycle (steps, cores) at which a core starts updating its somas: the update phase first
+    steps the dendritic compartments of its two-compartment neurons, then every soma in order
+    (so the router's injection times are ``soma_pass_start + (i + 1) * neuron_update + ...``)."""
+    return phase_cycles(counters, chip)[0] + chip.cycles.dendrite_update * counters[..., DENDRITE_UPDATES]
 
 
 def learn_cycles(counters: np.ndarray, chip: ChipSpec) -> np.ndarray:
@@ -65,7 +74,8 @@ def energy_pj(totals: np.ndarray, chip: ChipSpec, hops: int | None = None) -> di
     e = chip.energy
     parts = {
         "synops": float(totals[SYNOPS]) * e.synop_pj,
-        "neuron_updates": float(totals[NEURON_UPDATES]) * e.neuron_update_pj,
+        # a dendritic compartment is one more compartment update (Loihi prices them alike)
+        "neuron_updates": float(totals[NEURON_UPDATES] + totals[DENDRITE_UPDATES]) * e.neuron_update_pj,
         "spikes": float(totals[PACKETS]) * e.spike_pj,
         "hops": float(totals[HOPS] if hops is None else hops) * e.hop_pj,
         "learning": (float(totals[LEARN_SYNAPSES]) * e.learn_update_pj

@@ -18,9 +18,10 @@ from ..learning.kernels import learn_core, mark_pre
 from ..neurons.kernels import collect_spikes, update_range
 
 # per-core, per-timestep counters (last axis of Recorder.counters)
-AXON_EVENTS, SYNOPS, NEURON_UPDATES, SPIKES, PACKETS, HOPS, LEARN_SYNAPSES, TRACE_UPDATES, LEARN_EPOCHS = range(9)
+(AXON_EVENTS, SYNOPS, NEURON_UPDATES, SPIKES, PACKETS, HOPS, LEARN_SYNAPSES, TRACE_UPDATES, LEARN_EPOCHS,
+ DENDRITE_UPDATES) = range(10)
 COUNTER_NAMES = ("axon_events", "synops", "neuron_updates", "spikes", "packets", "hops",
-                 "learn_synapses", "trace_updates", "learn_epochs")
+                 "learn_synapses", "trace_updates", "learn_epochs", "dendrite_updates")
 PROBE_VARS = ("u", "v", "th", "u_inh")
 
 
@@ -48,6 +49,8 @@ class Tables(NamedTuple):
     neuron_rule: np.ndarray  #: int16 (n_neurons): rule whose post-trace parameters a neuron uses, -1 none
     rule_prog: np.ndarray    #: int32 (rules, MAX_TERMS, TERM_WORDS): encoded rule programs
     rule_param: np.ndarray   #: int32 (rules, 13): learning.kernels.RULE_PARAMS
+    core_dend: np.ndarray    #: int64 (n_cores): two-compartment neurons of each core (their dendrite updates)
+    tag_prog: np.ndarray     #: int32 (rules, MAX_TERMS, TERM_WORDS): tag (eligibility) programs, all 0: none
 
 
 class NeuronState(NamedTuple):
@@ -69,6 +72,8 @@ class Buffers(NamedTuple):
     ytr: np.ndarray          #: int32 (n_neurons, 4): per neuron: y0, y1, y2, y3 (learning)
     reward: np.ndarray       #: int32 (n_neurons): third factor r of each neuron (learning)
     lfsr: np.ndarray         #: int64 (n_cores): each core's learning LFSR state
+    noise_lfsr: np.ndarray   #: int64 (n_cores): each core's neuron-noise LFSR state
+    tag: np.ndarray          #: int16 (n_synapses, or 0 without tag programs): synaptic tags t (learning)
 
 
 class Recorder(NamedTuple):
@@ -125,8 +130,10 @@ def update(t, g, tb, p, s, buf, cnt):
     slot = t & (buf.acc.shape[0] - 1)
     for c in range(tb.group_ptr[g], tb.group_ptr[g + 1]):
         lo, hi = tb.neuron_ptr[c], tb.neuron_ptr[c + 1]
-        cnt[c, SPIKES] += update_range(lo, hi, slot, buf.acc, buf.acc_inh, p, s, buf.fired, tb.core_spec[c])
+        cnt[c, SPIKES] += update_range(lo, hi, slot, buf.acc, buf.acc_inh, p, s, buf.fired, tb.core_spec[c],
+                                       buf.noise_lfsr, c)
         cnt[c, NEURON_UPDATES] += hi - lo
+        cnt[c, DENDRITE_UPDATES] += tb.core_dend[c]
 
 
 @kernel

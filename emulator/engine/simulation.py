@@ -14,12 +14,13 @@ import numba
 import numpy as np
 
 from ..errors import ResumeError
+from ..fixed import noise_lfsr_seed
 from ..image import ChipImage, atomic_write
 from ..io.stimulus import Stimulus
-from ..neurons.kernels import core_specialization
-from ..neurons.models import FLAG_DUAL
+from ..neurons.kernels import FLAG_PORT1, core_specialization
+from ..neurons.models import FLAG_DEND
 from ..router.model import NocModel
-from .accounting import phase_cycles, step_cycles
+from .accounting import soma_pass_start, step_cycles
 from .kernels import COUNTER_NAMES, PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk, run_chunk_parallel
 
 COUNTERS = len(COUNTER_NAMES)
@@ -87,19 +88,24 @@ class Simulation:
                              image.host_out_ptr, image.host_out_axon,
                              np.repeat(np.arange(group_ptr.size - 1), np.diff(group_ptr)).astype(np.int64),
                              group_ptr, core_specialization(image.params.flags, image.neuron_ptr),
-                             image.axon_ptr, image.axon_rule, image.neuron_rule, image.rule_prog, image.rule_param)
+                             image.axon_ptr, image.axon_rule, image.neuron_rule, image.rule_prog, image.rule_param,
+                             dendrites_per_core(image), image.tag_prog)
         zeros = [np.zeros(n, np.int32) for _ in range(3)]
         self.state = NeuronState(u=image.init_u.copy(), u_inh=zeros[0], v=image.init_v.copy(), th=zeros[1],
                                  ref=zeros[2])
         ring = ring_size(image.max_delay)
-        dual = bool(np.any(image.params.flags & FLAG_DUAL))
+        dual = bool(np.any(image.params.flags & FLAG_PORT1))
         self.buffers = Buffers(np.zeros((ring, n), np.int32),
                                np.zeros((ring, n) if dual else (1, 1), np.int32),
                                np.zeros(max(n, 1), np.int32), np.zeros(1, np.int64),
-                               np.zeros(8 * (n // 8 + 1), np.uint8), *learning_buffers(image))
+                               np.zeros(8 * (n // 8 + 1), np.uint8), *learning_buffers(image),
+                               np.array([noise_lfsr_seed(image.learn_seed, c) for c in range(image.n_cores)],
+                                        np.int64), tag_buffer(image))
         self.probe_ids = np.array([image.population(p.population).first_id + i
                                    for p in self.probes for i in p.indices], np.int64)
         self.noc = NocModel(image)      # the network-on-chip, replayed after the engine (docs/router.md)
+        from ..learning.structural import attach
+        self.structural = attach(self)  # rewiring between timesteps, or None (docs/structural.md)
         self.t = 0
         self._reset_records()
 
@@ -141,7 +147,11 @@ class Simulation:
         try:
             while self.t < t_end:
                 t1 = min(self.t + chunk, t_end)
+                if self.structural is not None:     # a chunk ends where the cores rewire
+                    t1 = self.structural.cut(self.t, t1)
                 done = self._run_chunk(self.t, t1)
+                if self.structural is not None:
+                    self.structural.after_chunk(self)
                 bar.update(done)
                 since_ckpt += done
                 if checkpoint and checkpoint_every and since_ckpt >= checkpoint_every:
@@ -202,7 +212,7 @@ class Simulation:
         # the router replays the chunk's packets (spikes never depend on it; cycles do)
         noc = self.noc.run_chunk(t0, _cat(self._spike_t[first_part:], np.int64),
                                  _cat(self._spike_id[first_part:], np.int32),
-                                 phase_cycles(rec.counters, self.image.chip)[0], host_ptr[1:], host_ids)
+                                 soma_pass_start(rec.counters, self.image.chip), host_ptr[1:], host_ids)
         if not record:          # a zero-step chunk: nothing was recorded
             del self._spike_t[first_part:], self._spike_id[first_part:]
             return 0
@@ -218,7 +228,8 @@ class Simulation:
     def fingerprint(self) -> str:
         """Hash of the image tables and parameters: a checkpoint only resumes the same chip image."""
         h = hashlib.sha256()
-        tables = self.tables._replace(syn_weight=self.image.syn_weight)    # as mapped, not as learned
+        tables = self.tables._replace(syn_weight=self.image.syn_weight, syn_target=self.image.syn_target,
+                                      syn_delay=self.image.syn_delay, axon_syn_ptr=self.image.axon_syn_ptr)  # as mapped
         for arr in (*tables, *self.image.params):
             h.update(np.ascontiguousarray(arr).tobytes())
         return h.hexdigest()[:16]
@@ -233,7 +244,8 @@ class Simulation:
             spike_t=_cat(self._spike_t, np.int64), spike_id=_cat(self._spike_id, np.int32),
             probe_vals=_cat(self._probe_vals, np.int32, (0, self.probe_ids.size, len(PROBE_VARS))),
             step_cycles=_cat(self._step_cycles, np.int64), mean_cycles=_cat(self._mean_cycles, np.float64),
-            syn_weight=self.tables.syn_weight, **self.noc.state_arrays())
+            syn_weight=self.tables.syn_weight, **self.noc.state_arrays(),
+            **(self.structural.state_arrays(self) if self.structural is not None else {}))
         atomic_write(path, lambda f: np.savez(f, **arrays))
 
     def load_checkpoint(self, path: str) -> None:
@@ -252,6 +264,14 @@ class Simulation:
             self._probe_vals = [z["probe_vals"].copy()]
             self._step_cycles, self._mean_cycles = [z["step_cycles"].copy()], [z["mean_cycles"].copy()]
             self.noc.load_state(z)
+            if self.structural is not None:
+                self.structural.load_state(self, z)
+
+
+def dendrites_per_core(image: ChipImage) -> np.ndarray:
+    """Two-compartment neurons of each core, int64 (n_cores): each costs a dendrite update per step."""
+    below = np.concatenate([[0], np.cumsum((image.params.flags & FLAG_DEND) != 0, dtype=np.int64)])
+    return below[image.neuron_ptr[1:]] - below[image.neuron_ptr[:-1]]
 
 
 def learning_buffers(image: ChipImage) -> tuple:
@@ -264,6 +284,12 @@ def learning_buffers(image: ChipImage) -> tuple:
     return (np.zeros((image.n_axons, 4), np.int32), np.zeros((image.n_neurons, 4), np.int32),
             np.zeros(image.n_neurons, np.int32),
             np.array([learn_lfsr_seed(image.learn_seed, c) for c in range(image.n_cores)], np.int64))
+
+
+def tag_buffer(image: ChipImage) -> np.ndarray:
+    """Synaptic tags t of Buffers (docs/learning.md): int16 zeros (n_synapses) when some rule has a
+    tag program, else empty."""
+    return np.zeros(image.n_synapses if image.tag_prog.any() else 0, np.int16)
 
 
 def _cat(parts, dtype, empty_shape=(0,)):

@@ -71,6 +71,10 @@ class SourceTrain:
             self._set_list(np.asarray(cfg.times_steps, dtype=np.int64), np.asarray(cfg.indices, dtype=np.int64))
         elif cfg.kind == "file":
             self._load(Path(base_dir) / cfg.file if not Path(cfg.file).is_absolute() else Path(cfg.file))
+        elif cfg.kind == "encoded":     # a signal through a spike encoder, from start_step (docs/coding.md)
+            from .encoders import encode
+            tr = encode(cfg.encoding, size, dt_ms, seed, pop_index, self.start)
+            self._set_list(tr.times, tr.indices)
         elif cfg.kind != "regular":
             raise ConfigError(cfg.path, f"unknown stimulus type {cfg.kind!r}")
 

@@ -18,7 +18,7 @@ from .network import Network, population_float_form
 
 
 class _FloatPop:
-    def __init__(self, pop, net: Network, ring: int):
+    def __init__(self, pop, net: Network, ring: int, seed: int = 0):
         if pop.is_fixed:
             ff = float_form_of_registers(quantize_population(pop, net.dt_ms))
         else:
@@ -29,19 +29,26 @@ class _FloatPop:
         self.u_inh, self.th = np.zeros(n), np.zeros(n)
         self.ref = np.zeros(n, np.int64)
         self.acc = np.zeros((2, ring, n))
+        self.rng = np.random.default_rng(seed)   # noise (the chip's LFSR stream is not reproduced)
 
     def step(self, slot: int) -> np.ndarray:
         ff = self.ff
         a, a_inh = self.acc[0, slot].copy(), self.acc[1, slot].copy()
         self.acc[:, slot] = 0.0
-        self.u = (1 - ff.decay_u) * self.u + a
-        if ff.dual:
+        noise = ff.noise_amp * self.rng.uniform(-1.0, 1.0, self.v.size) if np.any(ff.noise_amp) else 0.0
+        self.u = (1 - ff.decay_u) * self.u + a + (noise if ff.noise_on_u else 0.0)
+        if ff.dual or ff.dend:
             self.u_inh = (1 - ff.decay_u_inh) * self.u_inh + a_inh
+        second = self.u_inh
+        if ff.dend:   # the dendrite passes its current above threshold, up to the plateau
+            second = np.where(self.u_inh > ff.dend_th, np.minimum(self.u_inh, ff.dend_sat), 0.0)
         if ff.adaptive:
             self.th *= 1 - ff.decay_th
         free = self.ref == 0
         self.ref[~free] -= 1
-        v_new = (1 - ff.decay_v) * self.v + ff.gain * (self.u + self.u_inh + ff.bias)
+        v_new = (1 - ff.decay_v) * self.v + ff.gain * (self.u + second + ff.bias)
+        if not ff.noise_on_u:
+            v_new = v_new + noise
         self.v = np.where(free, v_new, self.v)
         theta = ff.threshold + self.th
         spiked = free & (self.v > theta)
@@ -59,14 +66,15 @@ def simulate_float(net: Network, stimulus: Stimulus, timesteps: int, host_first:
     """
     max_delay = max((int(p.delay.max()) for p in net.projections if p.n_synapses), default=0)
     ring = max_delay + 1
-    pops = {p.name: _FloatPop(p, net, ring) for p in net.populations if not p.is_source}
+    pops = {p.name: _FloatPop(p, net, ring, seed=net.seed + i) for i, p in enumerate(net.populations)
+            if not p.is_source}
     by_source = {}
     for proj in net.projections:
         tgt = net.population(proj.target)
         factor = 1.0
         if tgt.is_fixed:
             factor = 2.0 ** (ACT_SHIFT + (proj.weight_exp or 0))
-        port = choose_port(proj, pops[proj.target].ff.dual)
+        port = choose_port(proj, bool(pops[proj.target].ff.dual))
         order = np.argsort(proj.pre, kind="stable")
         ptr = np.searchsorted(proj.pre[order], np.arange(net.population(proj.source).size + 1))
         by_source.setdefault(proj.source, []).append(

@@ -18,6 +18,7 @@ class BuiltinRule:
     params: dict = field(default_factory=dict)    #: template field -> default exponent
     traces: dict = field(default_factory=dict)    #: trace -> (decay, impulse) defaults
     sign: str = "exc"
+    dt: str | None = None                         #: tag (eligibility trace) rule template, or None
 
 
 _STDP_TRACES = {"x1": (512, 64), "y1": (512, 64)}     # tau ~ 8 steps: 4096/512
@@ -40,6 +41,13 @@ BUILTINS: dict[str, BuiltinRule] = {
         "2^{a}*r*x1*y0 - 2^{a}*r*y1*x0",
         "reward-modulated pair STDP: the STDP pair terms gated and signed by the third factor r",
         {"a": -4}, _STDP_TRACES, "mixed"),
+    "reward_eligibility": BuiltinRule(
+        "2^{a}*r*t",
+        "reward-modulated STDP with an eligibility trace (Izhikevich 2007; Loihi's synaptic tag): pair STDP "
+        "accumulates in the synapse's tag t, which decays by 2^tau per epoch; the weight moves by "
+        "2^a * r * t, so a reward r arriving after the spikes still credits the synapses that caused them",
+        {"a": -4, "a_plus": -1, "a_minus": -2, "tau": -5}, _STDP_TRACES, "mixed",
+        dt="2^{a_plus}*x1*y0 - 2^{a_minus}*y1*x0 - 2^{tau}*t"),
     "supervised": BuiltinRule(
         "2^{a_plus}*x1*y0 - 2^{a_minus}*w*y0",
         "supervised STDP with competition groups: the competitive rule, where a teacher projection "
@@ -65,3 +73,9 @@ def expand(name: str, params: dict) -> str:
         raise NeuroemuError(f"rule {name!r} has no parameter {sorted(unknown)[0]!r}; its parameters: "
                             f"{', '.join(sorted(b.params)) or 'none'}")
     return b.dw.format(**{**b.params, **params})
+
+
+def expand_dt(name: str, params: dict) -> str | None:
+    """The tag rule text of built-in ``name`` (None if it has none), exponents as in ``expand``."""
+    b = builtin_rule(name)
+    return b.dt.format(**{**b.params, **params}) if b.dt else None

@@ -9,6 +9,7 @@ re-derives each one without importing it).
 from __future__ import annotations
 
 from .._jit import kernel
+from ..fixed import LFSR_BITS, LFSR_MASK, lfsr_next  # noqa: F401  (the chip-wide generator, re-exported)
 
 TRACE_BITS = 7                      #: pre/post traces x1, x2, y1, y2, y3: unsigned, saturate
 TRACE_MAX = (1 << TRACE_BITS) - 1   #: 127
@@ -17,23 +18,9 @@ TRACE_DECAY_MAX = (1 << TRACE_DECAY_BITS) - 1
 ACC_FRAC_BITS = 8                   #: fractional bits of the dw accumulator (scales down to 2^-8)
 SCALE_EXP_MIN = -ACC_FRAC_BITS      #: smallest power-of-two scale of a rule term
 SCALE_EXP_MAX = 7                   #: largest power-of-two scale of a rule term
-LFSR_BITS = 32                      #: per-core pseudo-random generator width
-LFSR_MASK = (1 << LFSR_BITS) - 1
-
-
-@kernel
-def lfsr_next(s):
-    """Next state of the core's 32-bit linear-feedback generator (xorshift32, Marsaglia 2003).
-
-    ``s ^= s << 13; s ^= s >> 17; s ^= s << 5``, each left shift truncated to 32 bits.
-    Linear over GF(2) like a Galois LFSR, but it advances 32 bits per draw, so
-    consecutive draws are not shifted copies of each other. ``s`` must be non-zero
-    (0 is its only fixed point); the period is 2**32 - 1.
-    """
-    s = s ^ ((s << 13) & LFSR_MASK)
-    s = s ^ (s >> 17)
-    s = s ^ ((s << 5) & LFSR_MASK)
-    return s
+TAG_BITS = 9                        #: synaptic tag t (eligibility trace): signed, saturates like the weight register
+TAG_MIN = -(1 << (TAG_BITS - 1))    #: -256
+TAG_MAX = (1 << (TAG_BITS - 1)) - 1 #: 255
 
 
 @kernel
@@ -77,4 +64,15 @@ def apply_dw(w, dw, wmin, wmax):
         return wmax
     if y < wmin:
         return wmin
+    return y
+
+
+@kernel
+def apply_dt(tag, dt):
+    """New synaptic tag: ``clamp(tag + dt, TAG_MIN, TAG_MAX)`` (a signed TAG_BITS register that saturates)."""
+    y = tag + dt
+    if y > TAG_MAX:
+        return TAG_MAX
+    if y < TAG_MIN:
+        return TAG_MIN
     return y

@@ -8,20 +8,29 @@ Per core ``c`` and timestep ``t``, after the neuron update, in this order:
 2. post traces: for every learning neuron ``n`` of the core (in id order),
    ``y0 |= fired``, then y1, y2, y3
 3. on the epoch boundary of a row's rule (``(t + 1) % epoch == 0``): every synapse of
-   the row gets ``w = clamp(w + rule_dw(...), wmin, wmax)``; then the row's x0 is
-   cleared; after every row, the y0 of neurons on their epoch boundary are cleared
+   the row, in synapse order, evaluates the rule's weight program and (when the rule has
+   one) its tag program on the same values (x*, y*, r, the old w and the old tag t), then
+   ``w = clamp(w + dw, wmin, wmax)`` and ``t = clamp(t + dt, TAG_MIN, TAG_MAX)``; then the
+   row's x0 is cleared; after every row, the y0 of neurons on their epoch boundary are cleared
 
 Random bits come from the core's LFSR, advanced once per draw, only where a draw
 changes the result: a decay of a non-zero trace (12 bits) and the rounding of a
-dw accumulator with a non-zero fraction (8 bits). The order of draws is the
+dw (then dt) accumulator with a non-zero fraction (8 bits). The order of draws is the
 order above, so a run is reproducible from the seed.
+
+A synapse whose programs are zero for certain (every term has an x0 or y0 factor that is 0,
+e.g. the competitive rule at a neuron that did not spike) is not evaluated: its accumulators
+would be 0, with no draw, and its weight is already inside the bounds (the mapper clamps the
+initial weights of plastic synapses; the learn phase keeps them there). This changes no bit,
+only the emulator's speed; the counters still count every plastic synapse of the row, as
+the hardware visits them all.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .._jit import kernel
-from .fixed import ACC_FRAC_BITS, LFSR_BITS, apply_dw, lfsr_next, round_dw, trace_step
+from .fixed import ACC_FRAC_BITS, LFSR_BITS, apply_dt, apply_dw, lfsr_next, round_dw, trace_step
 from .rules import MAX_FACTORS
 
 # columns of rule_param (one row per rule)
@@ -32,14 +41,15 @@ RULE_PARAMS = ("epoch", "wmin", "wmax", "x1_decay", "x1_impulse", "x2_decay", "x
 X_SPIKE, X0, X1, X2 = range(4)
 Y0, Y1, Y2, Y3 = range(4)
 # codes of rule variables (emulator.learning.rules.VAR_CODE): 0 = constant 1
-V_ONE, V_X0, V_X1, V_X2, V_Y0, V_Y1, V_Y2, V_Y3, V_W, V_R = range(10)
+V_ONE, V_X0, V_X1, V_X2, V_Y0, V_Y1, V_Y2, V_Y3, V_W, V_R, V_T = range(11)
+N_CODES = 11
 
 
 @kernel
 def rule_acc(prog, vals):
     """The rule's dw accumulator: ``sum_terms const * prod(vals[codes]) << (8 + exp)`` (int64, exact).
 
-    ``prog``: one rule's program (terms, TERM_WORDS); ``vals``: int64 (10,) variable values by code.
+    ``prog``: one rule's program (terms, TERM_WORDS); ``vals``: int64 (N_CODES,) variable values by code.
     A row with const 0 contributes nothing (unused program rows).
     """
     acc = np.int64(0)
@@ -51,6 +61,39 @@ def rule_acc(prog, vals):
             p *= vals[prog[i, 2 + k]]
         acc += p << (ACC_FRAC_BITS + prog[i, 1])
     return acc
+
+
+@kernel
+def _zero_terms(prog, x0, y0):
+    """True when every term of ``prog`` is certainly 0 given the row's x0 and the neuron's y0:
+    each term has an x0 factor with x0 = 0 or a y0 factor with y0 = 0 (an empty program: True)."""
+    for i in range(prog.shape[0]):
+        if prog[i, 0] == 0:
+            continue
+        dead = False
+        for k in range(MAX_FACTORS):
+            code = prog[i, 2 + k]
+            if (code == V_X0 and x0 == 0) or (code == V_Y0 and y0 == 0):
+                dead = True
+        if not dead:
+            return False
+    return True
+
+
+@kernel
+def rule_gates(rule_prog, tag_prog):
+    """int8 (rules, 2, 2): ``[r, x0, y0]`` is 1 when both programs of rule r are 0 for certain."""
+    n = rule_prog.shape[0]
+    g = np.zeros((n, 2, 2), np.int8)
+    has_tag = tag_prog.shape[0] == n
+    for r in range(n):
+        for x0 in range(2):
+            for y0 in range(2):
+                z = _zero_terms(rule_prog[r], x0, y0)
+                if z and has_tag:
+                    z = _zero_terms(tag_prog[r], x0, y0)
+                g[r, x0, y0] = 1 if z else 0
+    return g
 
 
 @kernel
@@ -94,29 +137,48 @@ def learn_core(t, c, tb, buf):
         n_traces += 3
     n_syn = 0
     epochs = 0
-    vals = np.zeros(10, np.int64)
+    vals = np.zeros(N_CODES, np.int64)
     vals[V_ONE] = 1
     base = tb.neuron_ptr[c]
     frac = (1 << ACC_FRAC_BITS) - 1
+    any_y0 = False
+    for n in range(tb.neuron_ptr[c], tb.neuron_ptr[c + 1]):
+        if tb.neuron_rule[n] >= 0 and ytr[n, Y0] != 0:
+            any_y0 = True
+    gates = rule_gates(tb.rule_prog, tb.tag_prog)
+    tags = buf.tag
     for a in range(tb.axon_ptr[c], tb.axon_ptr[c + 1]):
         r = tb.axon_rule[a]
         if r < 0 or (t + 1) % prm[r, EPOCH] != 0:
             continue
         epochs = 1
+        n_syn += tb.axon_syn_ptr[a + 1] - tb.axon_syn_ptr[a]
+        x0 = xtr[a, X0]
+        xtr[a, X0] = 0
+        if gates[r, x0, 1] != 0 or (gates[r, x0, 0] != 0 and not any_y0):
+            continue                    # every synapse of the row: dw = dt = 0, no draw
+        need_y0 = gates[r, x0, 0] != 0
         prog = tb.rule_prog[r]
-        vals[V_X0], vals[V_X1], vals[V_X2] = xtr[a, X0], xtr[a, X1], xtr[a, X2]
+        has_tag = tags.size > 0 and tb.tag_prog[r, 0, 0] != 0
+        vals[V_X0], vals[V_X1], vals[V_X2] = x0, xtr[a, X1], xtr[a, X2]
         wmin, wmax = np.int64(prm[r, WMIN]), np.int64(prm[r, WMAX])
         for j in range(tb.axon_syn_ptr[a], tb.axon_syn_ptr[a + 1]):
             n = base + np.int64(tb.syn_target[j])
+            if need_y0 and ytr[n, Y0] == 0:
+                continue
             vals[V_Y0], vals[V_Y1], vals[V_Y2], vals[V_Y3] = ytr[n, Y0], ytr[n, Y1], ytr[n, Y2], ytr[n, Y3]
             vals[V_R] = buf.reward[n]
             w = np.int64(tb.syn_weight[j])
             vals[V_W] = w
+            tag = np.int64(tags[j]) if tags.size > 0 else np.int64(0)
+            vals[V_T] = tag
             acc = rule_acc(prog, vals)
             rnd = (_draw(lfsr, c) >> (LFSR_BITS - ACC_FRAC_BITS)) if (acc & frac) != 0 else 0
             tb.syn_weight[j] = apply_dw(w, round_dw(acc, rnd), wmin, wmax)
-        n_syn += tb.axon_syn_ptr[a + 1] - tb.axon_syn_ptr[a]
-        xtr[a, X0] = 0
+            if has_tag:
+                acc = rule_acc(tb.tag_prog[r], vals)
+                rnd = (_draw(lfsr, c) >> (LFSR_BITS - ACC_FRAC_BITS)) if (acc & frac) != 0 else 0
+                tags[j] = apply_dt(tag, round_dw(acc, rnd))
     for n in range(tb.neuron_ptr[c], tb.neuron_ptr[c + 1]):
         r = tb.neuron_rule[n]
         if r >= 0 and (t + 1) % prm[r, EPOCH] == 0:

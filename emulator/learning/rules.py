@@ -2,17 +2,19 @@
 
 A rule is a sum of products with power-of-two scales::
 
-    rule   := ["dw" "="] ["-"] term (("+" | "-") term)*
+    rule   := [LHS "="] ["-"] term (("+" | "-") term)*      LHS: "dw" (weight rule) or "dt" (tag rule)
     term   := factor ("*" factor)*
     factor := "2^" ["-"] INT      a power-of-two scale, -8..7 (at most one per term)
             | INT                  an integer constant, 1..127
-            | VARIABLE             x0 y0 x1 x2 y1 y2 y3 w r
+            | VARIABLE             x0 y0 x1 x2 y1 y2 y3 w r t
 
     x0, y0   1 if the pre (input-axon row) / post neuron spiked this learning epoch, else 0
     x1, x2   pre traces of the synapse's input-axon row (7-bit, 0..127)
     y1..y3   post traces of the synapse's target neuron (7-bit)
     w        the synapse's signed weight mantissa
     r        the third factor of the target neuron (reward / teacher, signed 8-bit)
+    t        the synapse's signed tag (eligibility trace, TAG_BITS), changed by the rule's tag
+             program ``dt = ...`` (same grammar) at the same epochs as the weight
 
 e.g. ``dw = 2^-2*x1*y0 - 2^-2*y1*x0``. Each term is at most MAX_FACTORS
 variables. The encoded program is an int32 array ``(terms, TERM_WORDS)``:
@@ -33,7 +35,7 @@ import numpy as np
 from ..errors import NeuroemuError
 from .fixed import SCALE_EXP_MAX, SCALE_EXP_MIN
 
-VARIABLES = ("x0", "x1", "x2", "y0", "y1", "y2", "y3", "w", "r")
+VARIABLES = ("x0", "x1", "x2", "y0", "y1", "y2", "y3", "w", "r", "t")
 VAR_CODE = {name: i + 1 for i, name in enumerate(VARIABLES)}   #: 0 encodes the constant 1
 MAX_TERMS = 8          #: terms per rule (program memory rows)
 MAX_FACTORS = 4        #: variables per term
@@ -94,15 +96,18 @@ def _tokens(text: str):
     return out
 
 
-def parse_rule(text: str) -> Rule:
-    """Parse and validate ``text``; raise RuleError pointing at the offending token."""
+def parse_rule(text: str, lhs: str = "dw") -> Rule:
+    """Parse and validate ``text``; raise RuleError pointing at the offending token.
+
+    ``lhs`` is the register the rule changes: ``dw`` (weight) or ``dt`` (tag); the text
+    may start with ``LHS =``."""
     toks = _tokens(text)
     i = 0
-    if len(toks) > 2 and toks[0][1] == "dw" and toks[1][1] == "=":
+    if len(toks) > 2 and toks[0][1] == lhs and toks[1][1] == "=":
         i = 2
     elif any(t[1] == "=" for t in toks):
         t = next(t for t in toks if t[1] == "=")
-        raise RuleError(text, t[2], "only 'dw =' may stand left of '='")
+        raise RuleError(text, t[2], f"only '{lhs} =' may stand left of '='")
     terms = []
     sign = 1
     if toks[i][1] in "+-" and toks[i][0] == "op":

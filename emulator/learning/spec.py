@@ -24,9 +24,15 @@ class LearningSpec:
     wmin: int = 0
     wmax: int = fx.WEIGHT_MAX
     traces: dict = field(default_factory=dict)   #: trace name -> (decay 0..4095, impulse 0..127)
+    dt: str | None = None             #: tag (eligibility trace) rule text, ``dt = ...``; None: no tag
+    third_factor: object = None       #: emulator.learning.config.ThirdFactor: who sets r (None: the host, by hand)
+    params: dict = field(default_factory=dict)   #: the built-in's exponents as given (for per-epoch overrides)
+    structural: object = None         #: emulator.learning.structural.StructuralSpec: rewiring (None: none)
 
     def __post_init__(self):
         parse_rule(self.dw)           # raises RuleError pointing at the token
+        if self.dt is not None:
+            parse_rule(self.dt, "dt")
         if not 1 <= self.epoch <= 1 << 16:
             raise ValueError(f"learning epoch {self.epoch} outside 1..65536")
         if not fx.WEIGHT_MIN <= self.wmin <= self.wmax <= fx.WEIGHT_MAX:
@@ -39,6 +45,12 @@ class LearningSpec:
     @property
     def rule(self) -> Rule:
         return parse_rule(self.dw)
+
+    def tag_program(self) -> np.ndarray:
+        """The encoded tag program (all 0 when the rule has none)."""
+        if self.dt is None:
+            return np.zeros_like(self.rule.encode())
+        return parse_rule(self.dt, "dt").encode()
 
     def param_row(self) -> np.ndarray:
         """The ``rule_param`` row (RULE_PARAMS order); unset traces have decay 0 and impulse 0."""

@@ -71,17 +71,20 @@ def classify(responses: np.ndarray, neuron_class: np.ndarray, n_classes: int) ->
     return pred
 
 
-def dense_weights(image, weights: np.ndarray, source: str, target: str) -> np.ndarray:
+def dense_weights(image, weights: np.ndarray, source: str, target: str, tables=None) -> np.ndarray:
     """(source size, target size) weight mantissas of the synapses from ``source`` to ``target``
-    (0 where there is none), read from the image's tables and ``weights`` (e.g. learned ones)."""
+    (0 where there is none), read from the image's tables and ``weights`` (e.g. learned ones);
+    ``tables`` (a Simulation's): read its synapse lists instead, as structural plasticity rewires them."""
+    syn_ptr, syn_target = (image.axon_syn_ptr, image.syn_target) if tables is None else (tables.axon_syn_ptr,
+                                                                                         tables.syn_target)
     src, tgt = image.population(source), image.population(target)
     ptr, axon = (image.host_out_ptr, image.host_out_axon) if src.on_host else (image.out_ptr, image.out_axon)
     core_of_axon = image.axon_core
     out = np.zeros((src.size, tgt.size), np.int64)
     for i in range(src.size):
         for a in axon[ptr[src.first_id + i]:ptr[src.first_id + i + 1]]:
-            lo, hi = image.axon_syn_ptr[a], image.axon_syn_ptr[a + 1]
-            gid = image.neuron_ptr[core_of_axon[a]] + image.syn_target[lo:hi].astype(np.int64)
+            lo, hi = syn_ptr[a], syn_ptr[a + 1]
+            gid = image.neuron_ptr[core_of_axon[a]] + syn_target[lo:hi].astype(np.int64)
             sel = (gid >= tgt.first_id) & (gid < tgt.first_id + tgt.size)
             out[i, gid[sel] - tgt.first_id] = weights[lo:hi][sel]
     return out
@@ -202,7 +205,7 @@ def run_digits(config: str | dict, dataset: str = "digits", epochs: int = 2, t_p
         neuron_class = assign_labels(lab, ytr, 10)
     acc_train = float(np.mean(classify(lab, neuron_class, 10) == ytr))
     acc_test = float(np.mean(classify(tst, neuron_class, 10) == yte))
-    w = dense_weights(b.image, sim.weights, "pixels", "exc")
+    w = dense_weights(b.image, sim.weights, "pixels", "exc", sim.tables)
     np.save(out_dir / "weights.npy", w)
     summary = res.summary()
     report = {"dataset": dataset, "encoding": encoding, "t_present": t_present, "t_rest": t_rest,

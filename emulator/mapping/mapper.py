@@ -140,7 +140,7 @@ def map_network(net: Network, chip: ChipSpec, strategy: str = DEFAULT_STRATEGY,
     image = ChipImage(chip=chip, dt_ms=net.dt_ms, core_xy=core_xy.astype(np.int32), neuron_ptr=neuron_ptr,
                       params=params, axon_ptr=axon_ptr, axon_syn_ptr=axon_syn_ptr, axon_exp=exp_of[row_proj],
                       axon_port=port_of[row_proj], syn_target=local.astype(np.uint16),
-                      syn_weight=mant.astype(np.int16), syn_delay=delay.astype(np.uint8), out_ptr=out_ptr,
+                      syn_weight=_clamp_plastic(net, proj, mant).astype(np.int16), syn_delay=delay.astype(np.uint8), out_ptr=out_ptr,
                       out_axon=out_axon, out_hops=out_hops, host_out_ptr=host_ptr, host_out_axon=host_axon,
                       host_out_hops=host_hops, init_u=init_u, init_v=init_v,
                       populations=pop_maps, learn_seed=net.seed, **_learning_tables(net, row_proj, first_id, offset))
@@ -153,9 +153,21 @@ def map_network(net: Network, chip: ChipSpec, strategy: str = DEFAULT_STRATEGY,
     return image, report
 
 
+def _clamp_plastic(net: Network, syn_proj: np.ndarray, mant: np.ndarray) -> np.ndarray:
+    """Initial weights of plastic synapses clamped into their rule's [wmin, wmax]: a plastic weight
+    register only holds values inside its bounds (the learn phase keeps it there; docs/learning.md)."""
+    out = np.asarray(mant).copy()
+    for i, p in enumerate(net.projections):
+        if p.plasticity is not None:
+            sel = syn_proj == i
+            out[sel] = np.clip(out[sel], p.plasticity.wmin, p.plasticity.wmax)
+    return out
+
+
 def _learning_tables(net: Network, row_proj: np.ndarray, first_id: dict, n_neurons: int) -> dict:
     """ChipImage learning arrays: one rule program per plastic projection, the rule of every
     synapse-list row and the post-trace rule of every neuron (docs/learning.md)."""
+    from ..learning.structural import rule_struct_row
     plastic = [(i, p) for i, p in enumerate(net.projections) if p.plasticity is not None]
     if not plastic:
         return {}
@@ -177,7 +189,10 @@ def _learning_tables(net: Network, row_proj: np.ndarray, first_id: dict, n_neuro
     return {"axon_rule": rule_of[row_proj] if row_proj.size else np.zeros(0, np.int16),
             "neuron_rule": neuron_rule,
             "rule_prog": np.stack([s.rule.encode() for s in specs]),
+            "tag_prog": np.stack([s.tag_program() for s in specs]),
             "rule_param": np.stack([s.param_row() for s in specs]),
+            "rule_struct": np.stack([rule_struct_row(p.plasticity, first_id[p.target], net.population(p.target).size)
+                                     for _, p in plastic]),        # structural plasticity (docs/structural.md)
             "rule_names": tuple(f"{p.name}: {s.dw}" for (_, p), s in zip(plastic, specs))}
 
 
@@ -193,7 +208,7 @@ def _collect_synapses(net, chip, place, regs, first_id, neuron_ptr):
     for i, proj in enumerate(net.projections):
         tgt = regs[proj.target]
         mant, exp, snr = quantize_projection(proj, tgt, net.population(proj.target).is_fixed)
-        port = choose_port(proj, bool(tgt.flags & FLAG_DUAL))
+        port = choose_port(proj, bool(np.any(np.asarray(tgt.flags) & FLAG_DUAL)))
         reports.append(ProjectionReport(proj.name, proj.n_synapses, exp, "inh" if port else "exc", snr))
         if proj.n_synapses and (proj.delay.min() < 0 or proj.delay.max() > max_delay):
             raise MappingError(f"projection '{proj.name}': delay {int(proj.delay.max())} steps is outside "

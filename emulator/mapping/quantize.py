@@ -20,7 +20,8 @@ import numpy as np
 from .. import fixed as fx
 from ..errors import MappingError
 from ..ir.network import Population, Projection, population_float_form
-from ..neurons.models import FLAG_ADAPT, FLAG_DUAL, FLAG_SUBTRACT, FloatForm, get_model
+from ..neurons.models import (FLAG_ADAPT, FLAG_DEND, FLAG_DUAL, FLAG_NOISE_U, FLAG_NOISE_V, FLAG_SUBTRACT, FloatForm,
+                              get_model)
 
 V_HEADROOM_BITS = 2   #: threshold * scale <= 2**(V_BITS - 1 - V_HEADROOM_BITS)
 
@@ -40,6 +41,9 @@ class Registers:
     flags: int
     scale: float         #: v counts per unit of v
     gain: float          #: factor from a weight (units of v) to U counts per unit scale
+    noise_amp: int = 0   #: noise amplitude mant << exp
+    dend_th: int = 0     #: dendritic threshold mantissa
+    dend_sat: int = 0    #: dendritic plateau mantissa
 
 
 def quantize_population(pop: Population, dt_ms: float, peak_weight: float = 0.0) -> Registers:
@@ -64,13 +68,19 @@ def quantize_population(pop: Population, dt_ms: float, peak_weight: float = 0.0)
         raise MappingError(f"{where}: refractory period of {int(np.max(ff.refractory))} steps exceeds the "
                            f"{fx.REFRACT_BITS}-bit limit {(1 << fx.REFRACT_BITS) - 1}; shorten refractory_ms or "
                            "raise dt")
+    # u counts are gain * scale per unit of u: noise on u, and the dendrite's levels, scale by the gain
+    u_scale = np.asarray(ff.gain) * scale
     return Registers(
         du=decay_u_register(ff.decay_u), du_inh=decay_u_register(ff.decay_u_inh),
         dv=decay_register(ff.decay_v), vth=_mantissa(ff.threshold * scale),
         bias=bias, refractory=_scalar_or_array(ff.refractory),
         dth=decay_register(ff.decay_th),
         th_inc=_mantissa(ff.th_inc * scale),
-        flags=_flags(ff.subtract, ff.adaptive, ff.dual), scale=scale, gain=_scalar_or_array(ff.gain, float))
+        flags=_flags(ff.subtract, ff.adaptive, ff.dual, _noise_flag(ff.noise_amp, ff.noise_on_u), ff.dend),
+        scale=scale, gain=_scalar_or_array(ff.gain, float),
+        noise_amp=split_noise(ff.noise_amp * (u_scale if ff.noise_on_u else scale), where),
+        dend_th=_mantissa(ff.dend_th * u_scale) if ff.dend else 0,
+        dend_sat=_mantissa(ff.dend_sat * u_scale) if ff.dend else 0)
 
 
 MIN_THRESHOLD_BITS = 8   #: the threshold keeps at least this many bits of its vth mantissa
@@ -103,12 +113,15 @@ def _scalar_or_array(x, kind=int):
 def _raw_registers(pop: Population, model) -> Registers:
     f = {**{k: p.default for k, p in model.fixed.items()}, **pop.fixed}
     du = f.get("du", fx.DECAY_MAX)          # IF has no du/dv: current lasts one step, no leak
-    du_inh = f.get("du_inh")
+    du_inh = f.get("dd") if model.two_compartment else f.get("du_inh")
+    noise_amp = f.get("noise_mant", 0) << f.get("noise_exp", 0)
     return Registers(
         du=du, du_inh=du if du_inh is None else du_inh, dv=f.get("dv", 0), vth=f["vth"],
         bias=f["bias"] << f["bias_exp"], refractory=f["refractory"], dth=f.get("dth", 0),
-        th_inc=f.get("th_inc", 0), flags=_flags(f["reset"] == "subtract", model.adaptive, du_inh is not None),
-        scale=1.0, gain=1.0)
+        th_inc=f.get("th_inc", 0),
+        flags=_flags(f["reset"] == "subtract", model.adaptive, du_inh is not None and not model.two_compartment,
+                     _noise_flag(noise_amp, f.get("noise_target") == "u"), model.two_compartment),
+        scale=1.0, gain=1.0, noise_amp=noise_amp, dend_th=f.get("dend_th", 0), dend_sat=f.get("dend_sat", 0))
 
 
 def initial_registers(pop: Population, r: Registers) -> tuple[np.ndarray, np.ndarray]:
@@ -127,8 +140,16 @@ def _mantissa(v_counts):
                                        (1 << fx.VTH_MANT_BITS) - 1))
 
 
-def _flags(subtract: bool, adaptive: bool, dual: bool) -> int:
-    return (FLAG_SUBTRACT if subtract else 0) | (FLAG_ADAPT if adaptive else 0) | (FLAG_DUAL if dual else 0)
+def _flags(subtract: bool, adaptive: bool, dual: bool, noise: int = 0, dend: bool = False) -> int:
+    return ((FLAG_SUBTRACT if subtract else 0) | (FLAG_ADAPT if adaptive else 0) | (FLAG_DUAL if dual else 0)
+            | noise | (FLAG_DEND if dend else 0))
+
+
+def _noise_flag(amplitude, on_u: bool) -> int:
+    """FLAG_NOISE_U or FLAG_NOISE_V when any neuron of the population has noise, else 0."""
+    if not np.any(np.asarray(amplitude) > 0):
+        return 0
+    return FLAG_NOISE_U if on_u else FLAG_NOISE_V
 
 
 def float_form_of_registers(r: Registers) -> FloatForm:
@@ -137,7 +158,10 @@ def float_form_of_registers(r: Registers) -> FloatForm:
                      decay_v=r.dv / 4096, gain=1.0, bias=float(r.bias), threshold=float(r.vth << fx.VTH_SHIFT),
                      refractory=r.refractory, subtract=bool(r.flags & FLAG_SUBTRACT),
                      dual=bool(r.flags & FLAG_DUAL), decay_th=r.dth / 4096,
-                     th_inc=float(r.th_inc << fx.VTH_SHIFT), adaptive=bool(r.flags & FLAG_ADAPT))
+                     th_inc=float(r.th_inc << fx.VTH_SHIFT), adaptive=bool(r.flags & FLAG_ADAPT),
+                     noise_amp=255.0 * r.noise_amp, noise_on_u=bool(r.flags & FLAG_NOISE_U),
+                     dend=bool(r.flags & FLAG_DEND), dend_th=float(r.dend_th << fx.VTH_SHIFT),
+                     dend_sat=float(r.dend_sat << fx.VTH_SHIFT))
 
 
 def choose_scale(threshold: float, peak_weight: float = 0.0, peak_bias: float = 0.0) -> float:
@@ -183,22 +207,40 @@ def decay_u_register(fraction):
                                     0, fx.DECAY_MAX))
 
 
-def split_bias(b, where: str):
-    """Effective bias ``mant << exp`` with, per value, the smallest exponent whose 13-bit mantissa
-    holds ``round(b / 2**exp)`` (elementwise; a scalar gives an int)."""
+def _split_mant_exp(b, lo: int, hi: int, exp_bits: int):
+    """``(mant << exp, unrepresentable)``: per value the smallest exponent whose mantissa in
+    [lo, hi] holds ``round(b / 2**exp)`` (elementwise)."""
     b = np.asarray(b, np.float64)
-    lo, hi = fx.signed_range(fx.BIAS_MANT_BITS)
     out = np.zeros(b.shape, np.int64)
     todo = np.ones(b.shape, bool)
-    for exp in range(1 << fx.BIAS_EXP_BITS):
+    for exp in range(1 << exp_bits):
         m = np.rint(b / (1 << exp))
         ok = todo & (m >= lo) & (m <= hi)
         out[ok] = m[ok].astype(np.int64) << exp
         todo &= ~ok
-    if todo.any():
-        worst = float(np.max(np.abs(b[todo])))
+    return out, todo
+
+
+def split_bias(b, where: str):
+    """Effective bias ``mant << exp`` with, per value, the smallest exponent whose 13-bit mantissa
+    holds ``round(b / 2**exp)`` (elementwise; a scalar gives an int)."""
+    out, bad = _split_mant_exp(b, *fx.signed_range(fx.BIAS_MANT_BITS), fx.BIAS_EXP_BITS)
+    if bad.any():
+        worst = float(np.max(np.abs(np.asarray(b)[bad])))
         raise MappingError(f"{where}: bias {worst:.0f} (in v counts) exceeds the 13-bit mantissa with exponent "
                            "<= 7; lower the bias relative to the threshold")
+    return _scalar_or_array(out)
+
+
+def split_noise(peak, where: str):
+    """Noise amplitude register ``mant << exp`` for a peak noise of ``peak`` counts per step:
+    the noise unit draws ``(2b - 255) * amp``, so ``amp = round(peak / 255)`` in the 8-bit
+    mantissa with the smallest 3-bit exponent that holds it (elementwise)."""
+    out, bad = _split_mant_exp(np.asarray(peak, np.float64) / 255.0, 0, (1 << fx.NOISE_MANT_BITS) - 1,
+                               fx.NOISE_EXP_BITS)
+    if bad.any():
+        raise MappingError(f"{where}: noise_amplitude of {float(np.max(np.asarray(peak)[bad])):.0f} v counts exceeds "
+                           "the noise unit's 255 * (255 << 7); lower noise_amplitude relative to the threshold")
     return _scalar_or_array(out)
 
 
@@ -243,7 +285,10 @@ def quantize_projection(proj: Projection, target: Registers, target_fixed: bool
 
 
 def choose_port(proj: Projection, dual: bool) -> int:
-    """Dendritic port of a projection: 1 (inh) or 0 (exc); ``dual``: the target has an inh port."""
+    """Dendritic port of a projection: 1 (inh, or the dendrite of a two-compartment target) or 0
+    (exc, the soma); ``dual``: the target has a separate inh port."""
+    if proj.port == "dend":
+        return 1
     if proj.port == "inh" and not dual:
         raise MappingError(f"projection '{proj.name}': port 'inh' needs a target with a separate inhibitory "
                            f"current (tau_syn_inh_ms or du_inh on population '{proj.target}')")

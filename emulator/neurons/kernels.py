@@ -6,10 +6,14 @@ integers (its plain-Python twin is ``tests/reference/neuron_ref.py``);
 
 Ordering contract of one update (all integers, int64 intermediates):
 
+0. noisy neurons (FLAG_NOISE_U/V) step their core's noise LFSR once per update, in
+   neuron order: ``noise = (2 * (r >> 24) - 255) * noise_amp`` (``fixed.noise_value``)
 1. ``a = wrap24(acc[slot, n])``; the slot is cleared by the caller's loop
-2. ``u = wrap24(decay(u, du, DU_OFFSET) + a)``           current wraps (Loihi)
-3. ``u_inh = wrap24(decay(u_inh, du_inh, 1) + a_inh)``    only with FLAG_DUAL
-4. ``v = sat24(decay(v, dv, DV_OFFSET) + u + u_inh + bias)``   voltage saturates
+2. ``u = wrap24(decay(u, du, DU_OFFSET) + a [+ noise])``   current wraps (Loihi)
+3. ``u_inh = wrap24(decay(u_inh, du_inh, 1) + a_inh)``    only with FLAG_DUAL or FLAG_DEND
+   (with FLAG_DEND u_inh is the dendritic current d, fed by port 1)
+4. ``v = sat24(decay(v, dv, DV_OFFSET) + u + s2 + bias [+ noise])``   voltage saturates;
+   ``s2 = u_inh``, or ``dendrite_output(d, dend_th, dend_sat)`` with FLAG_DEND
    -- skipped while refractory: v holds its post-reset value, ref -= 1
 5. ``th = decay(th, dth, 0)``                             only with FLAG_ADAPT
 6. spike iff not refractory and ``v > (vth << 6) + th`` (strict)
@@ -23,27 +27,47 @@ from numba import literally
 
 from .._jit import kernel
 from ..fixed import (ACC_BITS, DU_OFFSET, DV_OFFSET, TH_MAX, U_BITS, V_MAX, V_MIN,
-                     VTH_SHIFT, decay, saturate, wrap)
-from .models import FLAG_ADAPT, FLAG_DUAL, FLAG_SUBTRACT
+                     VTH_SHIFT, decay, dendrite_output, lfsr_next, noise_value, saturate, wrap)
+from .models import FLAG_ADAPT, FLAG_DEND, FLAG_DUAL, FLAG_NOISE_U, FLAG_NOISE_V, FLAG_SUBTRACT
+
+FLAG_NOISE = FLAG_NOISE_U | FLAG_NOISE_V
+FLAG_PORT1 = FLAG_DUAL | FLAG_DEND     #: the neuron reads the second accumulator bank
+FLAG_RESEARCH = FLAG_NOISE | FLAG_DEND  #: models the RTL neuron unit does not implement (issue #8)
 
 
 @kernel
 def neuron_step(a, a_inh, u, u_inh, v, th, ref,
                 du, du_inh, dv, vth, bias, refractory, dth, th_inc, flags):
+    """One timestep of the LIF/IF/ALIF neuron unit (the datapath of rtl_models/neuron_unit.v):
+    ``neuron_unit`` without noise or a dendritic compartment."""
+    return neuron_unit(a, a_inh, u, u_inh, v, th, ref, du, du_inh, dv, vth, bias, refractory, dth, th_inc,
+                       flags, 0, 0, 0)
+
+
+@kernel
+def neuron_unit(a, a_inh, u, u_inh, v, th, ref,
+                du, du_inh, dv, vth, bias, refractory, dth, th_inc, flags, noise, dend_th, dend_sat):
     """One timestep of one neuron unit; returns ``(u, u_inh, v, th, ref, spiked)``.
 
     ``bias`` is the effective bias ``mant << exp``; ``a``/``a_inh`` are the raw
-    accumulator slots (wrapped to ACC_BITS here). Written with selects instead
-    of branches, like the hardware's muxes, so a loop over neurons vectorizes.
+    accumulator slots (wrapped to ACC_BITS here); ``noise`` is this update's LFSR
+    noise (used with FLAG_NOISE_U/V); ``dend_th``/``dend_sat`` the dendritic
+    mantissas (FLAG_DEND). Written with selects instead of branches, like the
+    hardware's muxes, so a loop over neurons vectorizes.
     """
     dual = (flags & FLAG_DUAL) != 0
+    dend = (flags & FLAG_DEND) != 0
     adapt = (flags & FLAG_ADAPT) != 0
+    noise_u = noise if (flags & FLAG_NOISE_U) != 0 else 0
+    noise_v = noise if (flags & FLAG_NOISE_V) != 0 else 0
     free = ref == 0
-    u = wrap(decay(u, du, DU_OFFSET) + wrap(a, ACC_BITS), U_BITS)
-    u_inh = wrap(decay(u_inh, du_inh, DU_OFFSET) + wrap(a_inh, ACC_BITS), U_BITS) if dual else u_inh
+    u = wrap(decay(u, du, DU_OFFSET) + wrap(a, ACC_BITS) + noise_u, U_BITS)
+    u_inh = wrap(decay(u_inh, du_inh, DU_OFFSET) + wrap(a_inh, ACC_BITS), U_BITS) if dual | dend else u_inh
+    # the dendrite reaches the soma through its nonlinearity; an inh current directly
+    second = dendrite_output(u_inh, dend_th, dend_sat) if dend else u_inh
     th = decay(th, dth, 0) if adapt else th
     # refractory: the voltage update is gated off (v holds), u keeps integrating
-    v_new = saturate(decay(v, dv, DV_OFFSET) + u + u_inh + bias, V_MIN, V_MAX)
+    v_new = saturate(decay(v, dv, DV_OFFSET) + u + second + bias + noise_v, V_MIN, V_MAX)
     theta = (vth << VTH_SHIFT) + th
     spiked = free & (v_new > theta)
     v_reset = v_new - theta if (flags & FLAG_SUBTRACT) != 0 else 0
@@ -53,11 +77,11 @@ def neuron_step(a, a_inh, u, u_inh, v, th, ref,
     return u, u_inh, v, th, ref, spiked
 
 
-GENERIC = 255   #: specialization of cores whose neurons differ in ADAPT/DUAL, or use ADAPT
+GENERIC = 255   #: specialization of cores whose neurons differ in ADAPT/DUAL, or use ADAPT, noise or dendrites
 
 
 @kernel
-def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec):
+def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, lfsr, c):
     """The neuron loop, compiled once per literal ``spec``: 0 (plain LIF/IF),
     FLAG_DUAL (separate inhibitory current) or GENERIC (every neuron's own
     flags). With ADAPT/DUAL known at compile time the unused registers cost
@@ -65,24 +89,35 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec):
 
     Row views and an unsigned index let LLVM drop Numba's negative-index
     wraparound selects; the body has no loop-carried state: it vectorizes.
+    GENERIC cores carry one: their noise LFSR ``lfsr[c]``, stepped in neuron order.
     """
     literally(spec)
     count = 0
+    r = lfsr[c] if spec == GENERIC else np.int64(0)
     for n in range(np.uint64(lo), np.uint64(hi)):
         f = p.flags[n] if spec == GENERIC else (p.flags[n] & FLAG_SUBTRACT) | np.uint8(spec)
         a = np.int64(a_row[n])
         a_row[n] = 0
         a_inh = np.int64(0)
-        # the inh bank exists (is wider than 1) only when some neuron has FLAG_DUAL
-        if spec == FLAG_DUAL or (spec == GENERIC and (f & FLAG_DUAL) != 0):
+        # the inh bank exists (is wider than 1) only when some neuron has FLAG_DUAL or FLAG_DEND
+        if spec == FLAG_DUAL or (spec == GENERIC and (f & FLAG_PORT1) != 0):
             a_inh = np.int64(a_inh_row[n])
             a_inh_row[n] = 0
-        u, u_inh, v, th, ref, spiked = neuron_step(
+        noise = np.int64(0)
+        dend_th = np.int64(0)
+        dend_sat = np.int64(0)
+        if spec == GENERIC:
+            if (f & FLAG_NOISE) != 0:
+                r = lfsr_next(r)
+                noise = noise_value(r, np.int64(p.noise_amp[n]))
+            dend_th = np.int64(p.dend_th[n])
+            dend_sat = np.int64(p.dend_sat[n])
+        u, u_inh, v, th, ref, spiked = neuron_unit(
             a, a_inh, np.int64(s.u[n]), np.int64(s.u_inh[n]), np.int64(s.v[n]),
             np.int64(s.th[n]), np.int64(s.ref[n]),
             np.int64(p.du[n]), np.int64(p.du_inh[n]), np.int64(p.dv[n]), np.int64(p.vth[n]),
             np.int64(p.bias[n]), np.int64(p.refractory[n]), np.int64(p.dth[n]),
-            np.int64(p.th_inc[n]), f)
+            np.int64(p.th_inc[n]), f, noise, dend_th, dend_sat)
         s.u[n] = u
         s.u_inh[n] = u_inh
         s.v[n] = v
@@ -90,35 +125,38 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec):
         s.ref[n] = ref
         fired[n] = spiked
         count += spiked
+    if spec == GENERIC:
+        lfsr[c] = r
     return count
 
 
 @kernel
-def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec):
-    """Update neurons ``lo..hi-1``: consume and clear their accumulator slot and
-    step each neuron; ``fired[n]`` is set to 1 for those that spiked. Returns
+def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec, lfsr, c):
+    """Update neurons ``lo..hi-1`` (of core ``c``): consume and clear their accumulator
+    slot and step each neuron; ``fired[n]`` is set to 1 for those that spiked. Returns
     how many spiked.
 
     ``p`` is a NeuronParams tuple, ``s`` a NeuronState tuple (struct of arrays);
-    ``spec`` is the range's specialization (``core_specialization``).
+    ``spec`` is the range's specialization (``core_specialization``); ``lfsr[c]`` the
+    core's noise generator (stepped only by noisy neurons).
     """
     a_row = acc[slot]
     a_inh_row = acc_inh[slot if acc_inh.shape[1] > 1 else 0]
     if spec == 0:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, lfsr, c)
     elif spec == FLAG_DUAL:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, lfsr, c)
     else:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC, lfsr, c)
 
 
 def core_specialization(flags: np.ndarray, neuron_ptr: np.ndarray) -> np.ndarray:
-    """Per core, the update loop to use: 0 when no neuron has ADAPT or DUAL,
-    FLAG_DUAL when all have DUAL and none ADAPT, else GENERIC (int64)."""
+    """Per core, the update loop to use: 0 when no neuron has ADAPT, DUAL, noise or a
+    dendrite, FLAG_DUAL when all have DUAL and none of the others, else GENERIC (int64)."""
     out = np.full(neuron_ptr.size - 1, GENERIC, np.int64)
     for c in range(out.size):
-        f = flags[neuron_ptr[c]:neuron_ptr[c + 1]] & (FLAG_ADAPT | FLAG_DUAL)
-        if not np.any(f & FLAG_ADAPT) and (np.all(f == 0) or np.all(f == FLAG_DUAL)):
+        f = flags[neuron_ptr[c]:neuron_ptr[c + 1]] & (FLAG_ADAPT | FLAG_DUAL | FLAG_RESEARCH)
+        if not np.any(f & (FLAG_ADAPT | FLAG_RESEARCH)) and (np.all(f == 0) or np.all(f == FLAG_DUAL)):
             out[c] = int(f[0]) if f.size else 0
     return out
 

@@ -190,8 +190,14 @@ if cocotb is not None:
         sim_s = 0.0
         signed_fields = {"u": 24, "u_inh": 24, "v": 24}
         dbg = DebugPort(dut)
+        from emulator.bridge.learning import LearnMonitor, learns
+        learn = LearnMonitor(image, T) if learns(image) else None     # traces, weights, learn counters
+        from emulator.bridge.noc import ArrivalMonitor
+        noc = ArrivalMonitor(dut) if image.chip.router.mode == "cycle" else None   # every packet's arrival
         for t in range(T):
             await send_packets(dut, meta["host_packets"][t])
+            if noc is not None:
+                noc.step = t
             dut.step.value = 1
             await RisingEdge(dut.clk)
             dut.step.value = 0
@@ -210,8 +216,11 @@ if cocotb is not None:
                     for name in STATE_FIELDS:
                         x = f[name]
                         state[name][t, lo + local] = signed(x, signed_fields[name]) if name in signed_fields else x
+            if learn is not None:
+                await learn.sample(dbg, t)
         got = Trace(spikes, state, {name: ctr[name] for name, _ in COUNTERS}, ctr["deliver_cycles"],
-                    ctr["update_cycles"], steps, sim_s)
+                    ctr["update_cycles"], steps, sim_s, extra={**(learn.extra if learn is not None else {}),
+                                                               **(noc.finish(cores).to_extra() if noc else {})})
         return got, int(ctr["fifo_overflow"].max(initial=0))
 
     @cocotb.test()

@@ -4,7 +4,8 @@ written from docs/learning.md, importing none of the package's learning code."""
 MASK32 = (1 << 32) - 1
 PARAMS = ("epoch", "wmin", "wmax", "x1_decay", "x1_impulse", "x2_decay", "x2_impulse", "y1_decay",
           "y1_impulse", "y2_decay", "y2_impulse", "y3_decay", "y3_impulse")
-CODES = ("1", "x0", "x1", "x2", "y0", "y1", "y2", "y3", "w", "r")
+CODES = ("1", "x0", "x1", "x2", "y0", "y1", "y2", "y3", "w", "r", "t")
+TAG_MIN, TAG_MAX = -256, 255     # the synaptic tag: a signed 9-bit register that saturates
 
 
 def lfsr_next_ref(s):
@@ -40,16 +41,18 @@ def rule_dw_ref(prog, vals, rnd8):
 class LearningRef:
     """State of every plastic row and learning neuron of an image, stepped by ``phase``."""
 
-    def __init__(self, image):
+    def __init__(self, image, reward=None):
         self.image = image
         self.weights = [int(w) for w in image.syn_weight]
+        self.tags = [0] * len(self.weights)
+        self.tprog = [[[int(v) for v in row] for row in prog] for prog in image.tag_prog]
         self.rule = [int(r) for r in image.axon_rule]
         self.nrule = [int(r) for r in image.neuron_rule]
         self.prm = [dict(zip(PARAMS, (int(v) for v in row))) for row in image.rule_param]
         self.prog = [[[int(v) for v in row] for row in prog] for prog in image.rule_prog]
         self.x = {a: {"x0": 0, "x1": 0, "x2": 0} for a in range(image.n_axons) if self.rule[a] >= 0}
         self.y = {n: {"y0": 0, "y1": 0, "y2": 0, "y3": 0} for n in range(image.n_neurons) if self.nrule[n] >= 0}
-        self.reward = [0] * image.n_neurons
+        self.reward = [int(v) for v in reward] if reward is not None else [0] * image.n_neurons
         self.lfsr = [lfsr_seed_ref(image.learn_seed, c) for c in range(image.n_cores)]
 
     def draw(self, c):
@@ -87,13 +90,20 @@ class LearningRef:
                 continue
             epoch = True
             p = self.prm[r]
+            has_tag = any(row[0] != 0 for row in self.tprog[r])
             for j in range(int(im.axon_syn_ptr[a]), int(im.axon_syn_ptr[a + 1])):
                 n = int(im.neuron_ptr[c]) + int(im.syn_target[j])
-                vals = {**self.x[a], **self.y[n], "w": self.weights[j], "r": self.reward[n]}
+                # both programs see the same values: the old weight and the old tag
+                vals = {**self.x[a], **self.y[n], "w": self.weights[j], "r": self.reward[n], "t": self.tags[j]}
                 acc, _ = rule_dw_ref(self.prog[r], vals, 0)
                 rnd = self.draw(c) >> 24 if acc % 256 else 0
                 _, dw = rule_dw_ref(self.prog[r], vals, rnd)
                 self.weights[j] = max(p["wmin"], min(p["wmax"], self.weights[j] + dw))
+                if has_tag:
+                    acc, _ = rule_dw_ref(self.tprog[r], vals, 0)
+                    rnd = self.draw(c) >> 24 if acc % 256 else 0
+                    _, dt = rule_dw_ref(self.tprog[r], vals, rnd)
+                    self.tags[j] = max(TAG_MIN, min(TAG_MAX, self.tags[j] + dt))
                 cnt["learn_synapses"] += 1
             self.x[a]["x0"] = 0
         for n in neurons:

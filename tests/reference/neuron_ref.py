@@ -8,7 +8,7 @@ so a shared bug cannot hide.
 U_BITS = V_BITS = ACC_BITS = 24
 V_MAX = 2 ** 23 - 1
 V_MIN = -(2 ** 23 - 1)
-SUBTRACT, ADAPT, DUAL = 1, 2, 4
+SUBTRACT, ADAPT, DUAL, NOISE_U, NOISE_V, DEND = 1, 2, 4, 8, 16, 32
 
 
 def wrap(x, bits):
@@ -24,15 +24,36 @@ def decay_toward_zero(x, d, offset):
     return q if x >= 0 else -q
 
 
-def neuron_step_ref(a, a_inh, u, u_inh, v, th, ref, du, du_inh, dv, vth, bias, refractory, dth, th_inc, flags):
-    u = wrap(decay_toward_zero(u, du, 1) + wrap(a, ACC_BITS), U_BITS)
-    if flags & DUAL:
+def xorshift32(s):
+    """Next state of a 32-bit xorshift generator (13, 17, 5), Python ints."""
+    s ^= (s << 13) % 2 ** 32
+    s ^= s >> 17
+    s ^= (s << 5) % 2 ** 32
+    return s
+
+
+def noise_ref(state, amp):
+    """(next LFSR state, noise): the top byte b of the stepped state gives (2b - 255) * amp."""
+    state = xorshift32(state)
+    return state, (2 * (state // 2 ** 24) - 255) * amp
+
+
+def neuron_step_ref(a, a_inh, u, u_inh, v, th, ref, du, du_inh, dv, vth, bias, refractory, dth, th_inc, flags,
+                    noise=0, dend_th=0, dend_sat=0):
+    u = wrap(decay_toward_zero(u, du, 1) + wrap(a, ACC_BITS) + (noise if flags & NOISE_U else 0), U_BITS)
+    if flags & (DUAL | DEND):
         u_inh = wrap(decay_toward_zero(u_inh, du_inh, 1) + wrap(a_inh, ACC_BITS), U_BITS)
+    second = u_inh
+    if flags & DEND:
+        if u_inh > dend_th * 64:
+            second = min(u_inh, dend_sat * 64)
+        else:
+            second = 0
     if flags & ADAPT:
         th = decay_toward_zero(th, dth, 0)
     if ref > 0:
         return u, u_inh, v, th, ref - 1, False
-    v = min(max(decay_toward_zero(v, dv, 0) + u + u_inh + bias, V_MIN), V_MAX)
+    v = min(max(decay_toward_zero(v, dv, 0) + u + second + bias + (noise if flags & NOISE_V else 0), V_MIN), V_MAX)
     theta = vth * 64 + th
     if v > theta:
         v = v - theta if flags & SUBTRACT else 0

@@ -5,10 +5,12 @@ from emulator.config.types import (ChipSpec, CoreLimits, Distribution, NetworkCo
                                    ProjectionConfig, RunConfig, RunSettings, StimulusConfig)
 
 
-def random_neuron(rng, wide: bool = False, edge: bool = False) -> tuple[str, dict]:
+def random_neuron(rng, wide: bool = False, edge: bool = False, research: bool = False) -> tuple[str, dict]:
     """(model, raw registers) of one random population. ``wide`` admits the largest
     refractory period and threshold adaptation; ``edge`` also draws threshold and bias
-    extremes (zero and largest threshold, bias limits)."""
+    extremes (zero and largest threshold, bias limits); ``research`` also draws the models
+    the RTL does not implement (issue #8: noise on u or v, two compartments), with extra
+    draws after the others, so the draws without it are unchanged."""
     model = str(rng.choice(["lif", "lif", "alif", "if"]))
     fixed = {"vth": int(2 ** rng.uniform(0, 12)), "bias": int(rng.integers(-64, 200)),
              "bias_exp": int(rng.integers(0, 8)),
@@ -25,11 +27,21 @@ def random_neuron(rng, wide: bool = False, edge: bool = False) -> tuple[str, dic
     if model == "alif":
         fixed["dth"] = int(rng.integers(0, 4096))
         fixed["th_inc"] = int(rng.choice([rng.integers(0, 64), 2 ** 17 - 1]) if wide else rng.integers(0, 64))
+    if research:
+        if model == "lif" and rng.random() < 0.5:
+            model = "lif2c"
+            fixed["dd"] = fixed.pop("du_inh", int(rng.integers(0, 4096)))
+            fixed.update(dend_th=int(rng.choice([0, rng.integers(0, 2 ** 12)])),
+                         dend_sat=int(rng.choice([0, 2 ** 17 - 1, rng.integers(0, 2 ** 14)])))
+        if rng.random() < 0.6:
+            fixed.update(noise_mant=int(rng.choice([1, 255, rng.integers(0, 256)])),
+                         noise_exp=int(rng.integers(0, 8)), noise_target=str(rng.choice(["u", "v"])))
     return model, fixed
 
 
-def random_fixed_config(seed: int, timesteps: int = 60, max_delay: int = 6) -> RunConfig:
-    """A random multi-core network of raw (fixed-point) lif/alif/if populations driven by host sources."""
+def random_fixed_config(seed: int, timesteps: int = 60, max_delay: int = 6, research: bool = False) -> RunConfig:
+    """A random multi-core network of raw (fixed-point) lif/alif/if populations driven by host sources
+    (``research``: also noisy and two-compartment ones, see ``random_neuron``)."""
     rng = np.random.default_rng(seed)
     pops = [PopulationConfig("src0", int(rng.integers(1, 12)), "source")]
     stim = [StimulusConfig("src0", "poisson", rate_hz=float(rng.uniform(50, 400)), path="stimulus.src0")]
@@ -40,7 +52,7 @@ def random_fixed_config(seed: int, timesteps: int = 60, max_delay: int = 6) -> R
         stim.append(StimulusConfig("src1", "spike_times", times_steps=times,
                                    indices=tuple(int(x) for x in rng.integers(0, n, 20))))
     for k in range(int(rng.integers(1, 4))):
-        model, fixed = random_neuron(rng)
+        model, fixed = random_neuron(rng, research=research)
         initial = {"v": Distribution("uniform_int", low=-(2 ** 20), high=2 ** 20)} if rng.random() < 0.5 else {}
         pops.append(PopulationConfig(f"n{k}", int(rng.integers(1, 40)), model, fixed=fixed, initial=initial,
                                      max_per_core=int(rng.integers(4, 17))))
@@ -55,11 +67,16 @@ def random_fixed_config(seed: int, timesteps: int = 60, max_delay: int = 6) -> R
             f"p{i}", src.name, tgt.name, "fixed_probability",
             Distribution("uniform_int", low=lo, high=hi), p=float(rng.uniform(0.05, 0.8)),
             delay=Distribution("uniform_int", low=0, high=int(rng.integers(0, max_delay + 1))),
-            weight_exp=int(rng.integers(-8, 8)), port=str(rng.choice(["auto", "exc", "inh"]))
-            if "du_inh" in tgt.fixed else "exc"))
-    chip = ChipSpec(mesh_width=4, mesh_height=4, limits=CoreLimits(neurons=32, max_delay=max_delay))
+            weight_exp=int(rng.integers(-8, 8)), port=_random_port(rng, tgt)))
+    chip = ChipSpec(mesh_width=8 if research else 4, mesh_height=4, limits=CoreLimits(neurons=32, max_delay=max_delay))
     return RunConfig(chip, NetworkConfig(tuple(pops), tuple(projs)), tuple(stim),
                      RunSettings(timesteps=timesteps, dt_ms=1.0, seed=seed))
+
+
+def _random_port(rng, tgt) -> str:
+    if tgt.model == "lif2c":
+        return str(rng.choice(["auto", "exc", "dend", "dend"]))
+    return str(rng.choice(["auto", "exc", "inh"])) if "du_inh" in tgt.fixed else "exc"
 
 
 def random_rule_text(rng) -> str:

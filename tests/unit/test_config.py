@@ -66,12 +66,13 @@ def test_valid_dict_round_trips_into_the_expected_dataclasses():
     assert inp == PopulationConfig("inp", 8, "source", path="network.populations[0]")
     # physical params completed from the Param table, ints converted to float
     assert exc.params == {"tau_mem_ms": 10.0, "tau_syn_ms": 5.0, "tau_syn_inh_ms": None, "threshold": 2.0,
-                          "bias": 0.0, "refractory_ms": 0.0, "reset": "zero"}
+                          "bias": 0.0, "refractory_ms": 0.0, "reset": "zero", "noise_amplitude": 0.0,
+                          "noise_target": "v"}
     assert isinstance(exc.params["tau_mem_ms"], float) and exc.fixed == {} and exc.initial == {}
     assert exc.path == "network.populations[1]"
     # fixed: given values plus the non-None defaults of the fixed table (no du_inh)
     assert raw.fixed == {"du": 409, "dv": 0, "vth": 100, "bias": 0, "bias_exp": 0, "refractory": 0,
-                         "reset": "zero"}
+                         "reset": "zero", "noise_mant": 0, "noise_exp": 0, "noise_target": "v"}
     assert raw.params == {}
     assert ada.params == MODELS["alif"].with_defaults({"tau_syn_inh_ms": 3.0}, MODELS["alif"].physical)
     assert ada.params["tau_th_ms"] == 100.0 and ada.params["th_inc"] == 0.1
@@ -95,7 +96,7 @@ def test_defaults_for_omitted_sections():
     assert cfg.chip == ChipSpec() and cfg.stimulus == () and cfg.run == RunSettings()
     assert cfg.network.projections == ()
     assert cfg.network.populations[0].params == {"threshold": 1.0, "bias": 0.0, "refractory_ms": 0.0,
-                                                 "reset": "subtract"}
+                                                 "reset": "subtract", "noise_amplitude": 0.0, "noise_target": "v"}
     # empty sections (a bare `run:` line is null) also mean "defaults"
     assert load({"network": {"populations": [{"name": "a", "size": 1, "model": "lif"}], "projections": None},
                  "run": None, "stimulus": None}).run == RunSettings()
@@ -154,7 +155,8 @@ def test_full_yaml_file_round_trips(tmp_path):
     assert pops["exc"].initial == {"v": Distribution("uniform", low=0.0, high=1.0),
                                    "u": Distribution("const", value=0.5)}
     assert pops["raw"].fixed == {"du": 409, "dv": 204, "vth": 100, "du_inh": 7, "dth": 3, "th_inc": 9, "bias": 0,
-                                 "bias_exp": 0, "refractory": 0, "reset": "zero"}
+                                 "bias_exp": 0, "refractory": 0, "reset": "zero", "noise_mant": 0, "noise_exp": 0,
+                                 "noise_target": "v"}
     one, ex, ind = cfg.network.projections
     assert (one.name, one.delay, one.weight_exp) == ("inp_exc", Distribution(value=1), None)
     assert ex.file == str(tmp_path.resolve() / "data" / "w.npy") and ex.weight_exp == 3
@@ -381,8 +383,8 @@ RULES = [
      r"did you mean 'size'\?$"),
     ("network.populations[1]=exc", "network.populations[1]", r"expected a mapping with keys .*, got 'exc'"),
     ("network.populations[1].model=lfi", "network.populations[1].model",
-     r"^unknown neuron model 'lfi'; valid: alif, if, lif, source; did you mean 'lif'\?$"),
-    ("network.populations[1].model=3", "network.populations[1].model", r"expected one of alif, if, lif, source"),
+     r"^unknown neuron model 'lfi'; valid: alif, if, lif, lif2c, source; did you mean 'lif'\?$"),
+    ("network.populations[1].model=3", "network.populations[1].model", r"expected one of alif, if, lif, lif2c, source"),
     ("network.populations[1].name=1exc", "network.populations[1].name", r"expected a name of letters, digits"),
     ("network.populations[1].name=exc-1", "network.populations[1].name", r"got 'exc-1'"),
     ("network.populations[3].name=exc", "network.populations[3].name",
@@ -403,7 +405,8 @@ RULES = [
     ("network.populations[2].fixed.vth=null", "network.populations[2].fixed", r"missing required key 'vth'"),
     ("network.populations[2].fixed=null", "network.populations[2].fixed", r"missing required key 'vth'"),
     ("network.populations[1].params=[1]", "network.populations[1].params",
-     r"expected a mapping with keys bias, refractory_ms, reset, tau_mem_ms, tau_syn_inh_ms, tau_syn_ms, threshold"),
+     r"expected a mapping with keys bias, noise_amplitude, noise_target, refractory_ms, reset, tau_mem_ms, "
+     r"tau_syn_inh_ms, tau_syn_ms, threshold"),
     ("network.populations[1].params.tau_men_ms=5", "network.populations[1].params",
      r"unknown key 'tau_men_ms'; valid keys: bias, .*threshold; did you mean 'tau_mem_ms'\?"),
     ("network.populations[1].params.th_inc=1", "network.populations[1].params", r"unknown key 'th_inc'"),
@@ -455,7 +458,7 @@ RULES = [
      r"expected an integer in \[1, 19\], got 20"),     # recurrent without self-connections: at most 19
     ("network.projections[1].indegree=0", "network.projections[1].indegree", r"got 0"),
     ("network.projections[0].allow_self=1", "network.projections[0].allow_self", r"expected true or false, got 1"),
-    ("network.projections[0].port=both", "network.projections[0].port", r"unknown port 'both'; valid: auto, exc, inh"),
+    ("network.projections[0].port=both", "network.projections[0].port", r"unknown port 'both'; valid: auto, dend, exc, inh"),
     ("network.projections[0].name=a.b", "network.projections[0].name", r"expected a name"),
     ("network.projections[1].name=inp_exc", "network.projections[1].name",
      r"duplicate projection name 'inp_exc' \(also network.projections\[0\]\); give each projection a unique name"),
@@ -514,9 +517,9 @@ RULES = [
     ("stimulus.foo={type: poisson}", "stimulus", r"unknown population 'foo'; source populations: inp"),
     ("stimulus={}", "stimulus", r"source population 'inp' has no stimulus; add stimulus.inp"),
     ("stimulus.inp=poisson", "stimulus.inp",
-     r"expected a mapping with a type \(poisson, regular, spike_times, file\) and its keys, got 'poisson'"),
+     r"expected a mapping with a type \(poisson, regular, spike_times, file, encoded\) and its keys, got 'poisson'"),
     ("stimulus.inp.type=poison", "stimulus.inp.type",
-     r"unknown stimulus type 'poison'; valid: file, poisson, regular, spike_times; did you mean 'poisson'\?"),
+     r"unknown stimulus type 'poison'; valid: encoded, file, poisson, regular, spike_times; did you mean 'poisson'\?"),
     ("stimulus.inp={rate_hz: 1}", "stimulus.inp", r"missing required key 'type'"),
     ("stimulus.inp.rat_hz=1", "stimulus.inp", r"^unknown key 'rat_hz'; valid keys: rate_hz, rates_hz, start_step, "
                                               r"stop_step, type; did you mean 'rate_hz'\?$"),

@@ -8,9 +8,10 @@ from tests.reference.engine_ref import assert_engine_matches_reference
 from tests.reference.random_nets import random_fixed_config
 
 
+@pytest.mark.parametrize("research", [False, True], ids=["lif-alif-if", "noise-two-compartment"])
 @pytest.mark.parametrize("seed", range(40))
-def test_engine_matches_reference(seed):
-    cfg = random_fixed_config(seed)
+def test_engine_matches_reference(seed, research):
+    cfg = random_fixed_config(seed, research=research)
     b = build(cfg)
     T = cfg.run.timesteps
     sim = Simulation(b.image, b.stimulus, threads=1 + seed % 2)   # odd seeds: two thread groups
@@ -18,6 +19,23 @@ def test_engine_matches_reference(seed):
     want_state = assert_engine_matches_reference(b.image, b.stimulus, res, T)
     for k in ("u", "u_inh", "v", "th", "ref"):
         assert getattr(sim.state, k).tolist() == want_state[k], k
+
+
+def test_research_networks_exercise_noise_and_dendrites():
+    """The research family must use noise on u and on v, dendrites, and spike through them."""
+    from emulator.neurons.models import FLAG_DEND, FLAG_NOISE_U, FLAG_NOISE_V
+    seen = {FLAG_NOISE_U: 0, FLAG_NOISE_V: 0, FLAG_DEND: 0}
+    dend_input = spiking_dend = 0
+    for seed in range(40):
+        b = build(random_fixed_config(seed, research=True))
+        flags = b.image.params.flags
+        for f in seen:
+            seen[f] += bool(np.any(flags & f))
+        dend = (flags & FLAG_DEND) != 0
+        dend_input += bool(dend.any() and b.image.axon_port.any())
+        res = Simulation(b.image, b.stimulus).run(b.config.run.timesteps)
+        spiking_dend += bool(np.isin(res.spike_id, np.flatnonzero(dend)).any())
+    assert min(seen.values()) >= 8 and dend_input >= 5 and spiking_dend >= 5, (seen, dend_input, spiking_dend)
 
 
 def test_random_networks_exercise_the_datapath():

@@ -97,7 +97,7 @@ def test_random_programs_match_twin(seed):
     for _ in range(50):
         vals = np.array([1, rng.integers(0, 2), rng.integers(0, 128), rng.integers(0, 128), rng.integers(0, 2),
                          rng.integers(0, 128), rng.integers(0, 128), rng.integers(0, 128),
-                         rng.integers(-256, 256), rng.integers(-128, 128)], np.int64)
+                         rng.integers(-256, 256), rng.integers(-128, 128), rng.integers(-256, 256)], np.int64)
         rnd = int(rng.integers(0, 256))
         acc_ref, dw_ref = rule_dw_ref(prog, dict(zip(CODES, vals.tolist())), rnd)
         acc = rule_acc(prog, vals)

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from emulator import fixed as fx
-from emulator.neurons.kernels import neuron_step
-from tests.reference.neuron_ref import neuron_step_ref, weight_contribution_ref
+from emulator.neurons.kernels import neuron_step, neuron_unit
+from tests.reference.neuron_ref import neuron_step_ref, noise_ref, weight_contribution_ref, xorshift32
 
 N_DRAWS = 12_000
 
@@ -52,6 +52,50 @@ def test_neuron_step_matches_reference_on_random_draws():
         spikes += want[5]
     # the draws must exercise both outcomes, or the comparison proves little
     assert 0.05 * N_DRAWS < spikes < 0.95 * N_DRAWS
+
+
+def test_neuron_unit_with_noise_and_dendrite_matches_reference():
+    """The full unit (issue #8: noise on u or v, the dendritic compartment) on random draws, every
+    flag combination; noise values span the whole range of (2b - 255) * (mant << exp)."""
+    rng = np.random.default_rng(88)
+    spikes = passed = blocked = 0
+    for i in range(N_DRAWS):
+        case = _random_case(rng)
+        case["flags"] = int(rng.integers(0, 64))
+        if case["flags"] & 4 and case["flags"] & 32:      # DUAL and DEND share the second register
+            case["flags"] &= ~4
+        case["noise"] = (2 * int(rng.integers(0, 256)) - 255) * (int(rng.integers(0, 256)) << int(rng.integers(0, 8)))
+        case["dend_th"] = _edge_or_uniform(rng, 0, 2 ** 17 - 1, [0, 1, 2 ** 17 - 1])
+        case["dend_sat"] = _edge_or_uniform(rng, 0, 2 ** 17 - 1, [0, 1, 2 ** 17 - 1])
+        args = [np.int64(case[k]) for k in ("a", "a_inh", "u", "u_inh", "v", "th", "ref", "du", "du_inh", "dv",
+                                            "vth", "bias", "refractory", "dth", "th_inc")]
+        got = neuron_unit(*args, np.uint8(case["flags"]), *(np.int64(case[k]) for k in ("noise", "dend_th",
+                                                                                        "dend_sat")))
+        want = neuron_step_ref(**case)
+        assert tuple(int(x) for x in got[:5]) == want[:5] and bool(got[5]) == want[5], (i, case, got, want)
+        spikes += want[5]
+        if case["flags"] & 32:
+            d = want[1]
+            passed += d > case["dend_th"] * 64
+            blocked += d <= case["dend_th"] * 64
+    assert 0.05 * N_DRAWS < spikes < 0.95 * N_DRAWS
+    assert passed > 100 and blocked > 100, (passed, blocked)
+
+
+def test_noise_lfsr_and_value_match_reference():
+    """xorshift32 and the noise formula against the twin, and the noise is zero-mean and symmetric."""
+    s_emu = s_ref = 0x1234567
+    values = []
+    for _ in range(20_000):
+        s_emu = fx.lfsr_next(s_emu)
+        s_ref, want = noise_ref(s_ref, 3)
+        assert s_emu == s_ref and fx.noise_value(s_emu, 3) == want
+        values.append(want)
+    values = np.array(values)
+    assert values.min() >= -765 and values.max() <= 765 and np.all(values % 3 == 0) and np.all((values // 3) % 2)
+    # mean of 20,000 uniform odd values in [-255, 255] * 3: standard error 3 * 147.8 / sqrt(20000) = 3.1
+    assert abs(values.mean()) < 4 * 3.1
+    assert xorshift32(1) == 270369   # 1 ^ (1 << 13) = 8193; ^ 8193 >> 17 = 8193; ^ (8193 << 5) = 270369
 
 
 @pytest.mark.parametrize("exp", range(fx.WEIGHT_EXP_MIN, fx.WEIGHT_EXP_MAX + 1))
