@@ -75,48 +75,25 @@ def two_compartment_curves(steps: int) -> dict:
     return curves
 
 
-def _plot_noise(fi: dict, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    for mant, rates in fi["rates"].items():
-        label = "no noise" if mant == "0" else f"noise on v, peak {255 * int(mant)} counts"
-        ax.plot(fi["bias"], rates, marker="o", ms=3, label=label)
-    ax.axvline(fi["rheobase_bias"], color="grey", ls=":", lw=1, label="deterministic rheobase")
-    ax.set_xlabel("constant input (bias register, v counts per step)")
-    ax.set_ylabel("spikes per timestep")
-    ax.set_title("LIF firing rate vs input: LFSR noise smooths the onset")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    data = _png(fig)
-    atomic_write(path, lambda f: f.write(data))
-    plt.close(fig)
-
-
-def _plot_dendrite(tc: dict, path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    for label, rates in tc.items():
-        if label != "dend_rate_hz":
-            ax.plot(tc["dend_rate_hz"], rates, marker="o", ms=3, label=label)
-    ax.set_xlabel("dendritic input rate per source (Hz)")
-    ax.set_ylabel("output rate (Hz)")
-    ax.set_title("two-compartment neuron: thresholded, saturating dendrite")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    data = _png(fig)
-    atomic_write(path, lambda f: f.write(data))
-    plt.close(fig)
-
-
-def _png(fig) -> bytes:
+def _plot_curves(x, curves: dict, xlabel: str, ylabel: str, title: str, path: Path, vline=None) -> None:
+    """One line per entry of ``curves`` (label -> y values over ``x``), written atomically as a PNG."""
     import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for label, y in curves.items():
+        ax.plot(x, y, marker="o", ms=3, label=label)
+    if vline is not None:
+        ax.axvline(vline[0], color="grey", ls=":", lw=1, label=vline[1])
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120)
-    return buf.getvalue()
+    plt.close(fig)
+    atomic_write(path, lambda f: f.write(buf.getvalue()))
 
 
 def main(argv=None) -> int:
@@ -128,8 +105,14 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     fi = noise_fi_curves(args.steps)
     tc = two_compartment_curves(min(args.steps, 2000))
-    _plot_noise(fi, out / "noise_fi.png")
-    _plot_dendrite(tc, out / "two_compartment.png")
+    _plot_curves(fi["bias"], {("no noise" if m == "0" else f"noise on v, peak {255 * int(m)} counts"): r
+                              for m, r in fi["rates"].items()},
+                 "constant input (bias register, v counts per step)", "spikes per timestep",
+                 "LIF firing rate vs input: LFSR noise smooths the onset", out / "noise_fi.png",
+                 vline=(fi["rheobase_bias"], "deterministic rheobase"))
+    _plot_curves(tc["dend_rate_hz"], {k: v for k, v in tc.items() if k != "dend_rate_hz"},
+                 "dendritic input rate per source (Hz)", "output rate (Hz)",
+                 "two-compartment neuron: thresholded, saturating dendrite", out / "two_compartment.png")
     report = json.dumps({"noise_fi": fi, "two_compartment": tc}, indent=1).encode()
     atomic_write(out / "neuron_models.json", lambda f: f.write(report))
     below = [i for i, b in enumerate(fi["bias"]) if b < fi["rheobase_bias"]]
