@@ -1,13 +1,16 @@
-"""Digits learned on the chip: train (learning on), name the neurons (learning off, train
-set), test (learning off, held-out set). Every weight change happens in the emulator's
-learn phase, in fixed point; the host only encodes images as spikes and counts spikes
-(``emulator.learning.tasks.run_digits``).
+"""Image classification learned on the chip, on the YAML path: ``neuroemu run`` of a config with a
+``task: {kind: classify}`` block (train with learning on, name the output neurons, test with
+learning off; docs/learning.md), for one or several seeds, with a table of the results.
 
-    .venv/bin/python benchmarks/learning_digits.py configs/examples/digits_unsupervised.yaml [--out DIR]
     .venv/bin/python benchmarks/learning_digits.py configs/examples/digits_supervised.yaml
-    .venv/bin/python benchmarks/learning_digits.py CONFIG --dataset mnist5k     (benchmark, not a test)
+    .venv/bin/python benchmarks/learning_digits.py configs/examples/digits_unsupervised.yaml --seeds 1,2,3
+    .venv/bin/python benchmarks/learning_digits.py configs/examples/mnist_unsupervised.yaml
+    .venv/bin/python benchmarks/learning_digits.py CONFIG --set task.train.epochs=1 --out DIR
 
-Writes report.json (accuracies, neuron counts, times), weights.npy and weights.png.
+Every weight change happens in the emulator's learn phase, in fixed point; the host only encodes
+images as spikes and counts spikes. Each run writes report.json (accuracy, learning curve,
+confusion matrix, neuron counts, times), weights.npy, weights.png, learning_curve.png into
+OUT/seed<S>/; OUT/summary.json collects them.
 """
 from __future__ import annotations
 
@@ -18,33 +21,36 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from emulator.learning.tasks import load_dataset, run_digits  # noqa: E402,F401
-
-run_task = run_digits
+from emulator.api import build, learn, load_config  # noqa: E402
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("config")
-    ap.add_argument("--dataset", default="digits")
-    ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--out", default=None)
-    ap.add_argument("--limit", type=int, default=None, help="use only the first N training images")
-    ap.add_argument("--set", action="append", default=[], help="config override KEY=VALUE")
-    ap.add_argument("--present", type=int, default=50, help="timesteps each image is shown")
-    ap.add_argument("--present-test", type=int, default=None,
-                    help="timesteps each image is shown while naming neurons and testing (default --present)")
-    ap.add_argument("--rest", type=int, default=30, help="silent timesteps after each image")
-    ap.add_argument("--max-prob", type=float, default=1.0, help="spike probability per step of a full pixel")
-    ap.add_argument("--anneal", default="",
-                    help="comma-separated exponents k, one per epoch: rule 2^k*x1*y0 - 2^k*w*y0 in that epoch")
-    ap.add_argument("--keep-thresholds", action="store_true", help="test with the trained adaptive thresholds")
+    ap.add_argument("--seeds", default="", help="comma-separated run.seed values (default: the config's)")
+    ap.add_argument("--set", action="append", default=[], help="config override PATH=VALUE (repeatable)")
+    ap.add_argument("--out", default=None, help="results folder (default out/<config name>)")
+    ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
-    anneal = tuple(f"2^{k}*x1*y0 - 2^{k}*w*y0" for k in a.anneal.split(",") if k)
-    r = run_task(a.config, a.dataset, a.epochs, a.present, a.rest, a.max_prob, out=a.out, limit=a.limit,
-                 overrides=a.set, anneal=anneal, reset_thresholds=not a.keep_thresholds,
-                 t_present_test=a.present_test)
-    print(json.dumps({k: v for k, v in r.items() if k != "neuron_classes"}, indent=2))
+    out = Path(a.out or Path("out") / Path(a.config).stem)
+    seeds = [int(s) for s in a.seeds.split(",") if s] or [None]
+    rows = []
+    for seed in seeds:
+        sets = list(a.set) + ([f"run.seed={seed}"] if seed is not None else [])
+        cfg = load_config(a.config, overrides=sets)
+        r = learn(build(cfg), out / f"seed{cfg.run.seed}", progress=True, threads=a.threads)
+        rows.append({"seed": cfg.run.seed, "test_accuracy": r["test_accuracy"], "output_neurons": r["output_neurons"],
+                     "neurons_with_a_class": r["neurons_with_a_class"], "train_images": r["train_images"],
+                     "epochs": r["epochs"], "train_wall_s": round(r["train_wall_s"], 1),
+                     "total_wall_s": round(r["total_wall_s"], 1), "timesteps": r["timesteps"],
+                     "learning_curve": [(c["train_images"], round(c["accuracy"], 3)) for c in r["learning_curve"]]})
+        print(json.dumps(rows[-1]), flush=True)
+    acc = [r["test_accuracy"] for r in rows]
+    summary = {"config": a.config, "overrides": a.set, "runs": rows, "mean_test_accuracy": sum(acc) / len(acc),
+               "min_test_accuracy": min(acc), "max_test_accuracy": max(acc)}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    print(f"{a.config}: test accuracy " + ", ".join(f"seed {r['seed']}: {100 * r['test_accuracy']:.1f} %" for r in rows)
+          + (f"; mean {100 * summary['mean_test_accuracy']:.1f} %" if len(rows) > 1 else ""))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,24 @@ def variant_config(name: str, dense: dict, sparse: dict) -> dict:
     return raw
 
 
+def resize(raw: dict, neurons: int, out: Path) -> dict:
+    """The config with ``neurons`` output neurons (10 equal class groups) and a teacher file to match
+    (+6 into the label's group, -128 into the others, as configs/examples/digits_teacher_10x10.npy)."""
+    if neurons % 10:
+        raise SystemExit(f"--neurons {neurons}: needs 10 equal class groups")
+    raw = copy.deepcopy(raw)
+    for p in raw["network"]["populations"]:
+        if p["name"] == raw["task"]["output"]:
+            p["size"] = neurons
+    teach = np.where(np.arange(10)[:, None] == np.arange(neurons)[None, :] * 10 // neurons, 6, -128).astype(np.int16)
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / f"teacher_10x{neurons}.npy", teach)
+    for p in raw["network"]["projections"]:
+        if p.get("connectivity") == "explicit" and p["source"] == raw["task"].get("teacher"):
+            p["file"] = str((out / f"teacher_10x{neurons}.npy").resolve())
+    return raw
+
+
 def run_variant(name: str, raw: dict, base_dir: Path, out: Path, seed: int | None) -> dict:
     """Run one variant into folder ``out``; return its row of the report."""
     from emulator.api import build
@@ -65,39 +83,44 @@ def plot(rows: dict, out: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4.2), gridspec_kw={"width_ratios": [1, 1.4, 1.6]})
+    fig, ax = plt.subplots(1, 3, figsize=(15, 4.2), gridspec_kw={"width_ratios": [1, 1.3, 1.7]})
     names = [n for n in VARIANTS if n in rows]
     acc = [100 * np.mean([r["test_accuracy"] for r in rows[n]]) for n in names]
-    labels = [f"{n}\n{rows[n][0]['plastic_synapses']} syn ({100 * rows[n][0]['density']:.0f} %)" for n in names]
+    labels = [f"{n}\n{rows[n][0]['plastic_synapses']} synapses\n({100 * rows[n][0]['density']:.1f} %)" for n in names]
     ax[0].bar(labels, acc, color=["0.5", "tab:orange", "tab:blue"][:len(names)])
     for i, n in enumerate(names):
         pts = [100 * r["test_accuracy"] for r in rows[n]]
         ax[0].plot([i] * len(pts), pts, "k.", ms=4)
-        ax[0].text(i, acc[i] + 1, f"{acc[i]:.1f}", ha="center")
+        ax[0].text(i + 0.05, acc[i] + 2, f"{acc[i]:.1f}", ha="left", fontsize=9)
     ax[0].set_ylabel("test accuracy (%)")
     ax[0].set_ylim(0, 105)
-    ax[0].set_title("digits, 540 test images")
-    if "structural" in rows and rows["structural"][0]["structural"]:
-        h = np.array(rows["structural"][0]["structural"]["history"])
+    ax[0].tick_params(axis="x", labelsize=8)
+    ax[0].set_title(f"digits, 540 test images ({len(rows[names[0]])} seeds, mean and runs)", fontsize=10)
+    st = rows.get("structural", [{}])[0].get("structural")
+    if st:
+        h = np.array(st["history"])
         n_syn = rows["structural"][0]["plastic_synapses"]
-        ax[1].step(h[:, 0] / 1000, np.cumsum(h[:, 1]) / n_syn, where="post")
+        ax[1].step(h[:, 0] / 1000, h[:, 1], where="post", lw=0.8)
         ax[1].set_xlabel("training timestep (thousands)")
-        ax[1].set_ylabel("synapses rewired / synapses (cumulative)")
-        ax[1].set_title(f"{h[0, 1]} synapses rewired per pass, {len(h)} passes")
+        ax[1].set_ylabel("synapses rewired in the pass")
+        ax[1].set_title(f"rewiring: {st['rewired_synapses']} synapses moved in {len(h)} passes "
+                        f"({n_syn} synapses)", fontsize=10)
     else:
         ax[1].axis("off")
-    # one neuron per class (the first of each group), static vs rewired: 8x8 weight images side by side
+    # what each class group looks at: the group's summed weights as an 8x8 image, static vs rewired
     tiles = []
     for n in ("static", "structural"):
         f = Path(rows[n][0]["dir"]) / "weights.npy" if n in rows else None
         if f is not None and f.exists():
-            w = np.load(f)
-            tiles.append(np.concatenate([np.pad(w[:, 10 * c].reshape(8, 8), 1) for c in range(10)], axis=1))
+            w = np.load(f).astype(float)
+            g = w.reshape(w.shape[0], 10, -1).sum(axis=2)           # (pixels, classes): groups in order
+            g /= np.maximum(g.max(axis=0, keepdims=True), 1)
+            tiles.append(np.concatenate([np.pad(g[:, c].reshape(8, 8), 1) for c in range(10)], axis=1))
     if tiles:
         ax[2].imshow(np.concatenate(tiles, axis=0), cmap="gray_r")
         ax[2].set_yticks([5 + 10 * i for i in range(len(tiles))], ["static", "rewired"][:len(tiles)])
         ax[2].set_xticks([5 + 10 * c for c in range(10)], [str(c) for c in range(10)])
-        ax[2].set_title("learned weights, first neuron of each class")
+        ax[2].set_title("learned weights summed over each class group", fontsize=10)
     else:
         ax[2].axis("off")
     fig.tight_layout()
@@ -112,6 +135,7 @@ def main(argv=None):
     ap.add_argument("--only", default=",".join(VARIANTS), help="comma-separated variants")
     ap.add_argument("--seeds", default="", help="comma-separated run seeds (default: the config's)")
     ap.add_argument("--set", action="append", default=[], help="override KEY=VALUE of the sparse config")
+    ap.add_argument("--neurons", type=int, default=None, help="output neurons of every variant (default: configs')")
     a = ap.parse_args(argv)
     from emulator.config.schema import apply_overrides, read_yaml
     sparse = apply_overrides(read_yaml(a.config), a.set)
@@ -125,6 +149,8 @@ def main(argv=None):
             raise SystemExit(f"unknown variant {name!r}; valid: {', '.join(VARIANTS)}")
         base = Path(a.dense if name == "dense" else a.config).parent
         raw = variant_config(name, dense, sparse)
+        if a.neurons:
+            raw = resize(raw, a.neurons, out)
         for s in seeds:
             row = run_variant(name, raw, base, out / (name if s is None else f"{name}_seed{s}"), s)
             rows.setdefault(name, []).append(row)

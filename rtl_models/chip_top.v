@@ -15,33 +15,35 @@
 // depend on the network; BARRIER >= 2 makes sure the link is empty when a timestep ends.
 // Host packets (host_core, host_axon) are written straight into the cores' FIFOs while idle.
 //
-// Network, NOC = 1 (the router's `cycle` mode, emulator/router/cycle.py): mesh.v, a MESH_W x
-// MESH_H mesh of router.v (input FIFOs of NOC_DEPTH packets, XY routing, round robin, one packet
-// per output per cycle, NOC_LATENCY cycles per hop, credit backpressure). Core k sits at router k
-// (x, y) = (k mod MESH_W, k div MESH_W) and injects through its local port; while the router has no
-// credit the core's datapath waits (core.v out_ready), so it finishes that many cycles later.
-// Placement: core k sits at router place[k] (the mapper's ChipImage.core_xy), a table the `load`
-// pulse reads from <MEMDIR>/p<load_prog>/noc_place.mem (one router index per core, a permutation;
-// identity after reset): core k's packets enter router place[k]'s local input, a packet for core
-// d is routed to router place[d], and router place[k]'s local output writes core k's event FIFO
-// (one write port). A packet carries {source core, destination axon}. Host packets written while idle wait in a
-// host queue of 2^HOST_AW packets and, from the step edge on, enter the west input of router
-// (0, 0) one per cycle while it has credit (the model's host packets ready at cycles 0, 1, 2 ...),
-// so a host spike emitted at timestep t is sent before timestep t starts and delivered at t + 1.
-// The barrier starts in the first cycle in which every core is done and the network (queue,
-// FIFOs, links) is empty: a timestep lasts max(max over cores (cycles + stall), last arrival) +
-// BARRIER cycles. Arrival port `arr` (for the monitor), one register, LSB first: tick (toggles
-// with every update), valid[NCORES] (core k got a packet), cycle[32] (the arrival: the cycle,
-// within the timestep, after the edge at which the packets entered the cores' FIFOs), then per
-// core k: src[8] (source core, 255: the host), axon[16]. It changes only in cycles with an
-// arrival (a monitor wakes on its value change and reads it whole). NOC = 0 drives it to zero.
+// Network, NOC = 1 (the router's `cycle` mode, emulator/router/cycle.py; docs/router.md): mesh.v,
+// a MESH_W x MESH_H mesh of router.v (input FIFOs of NOC_DEPTH packets, XY routing, round robin,
+// one packet per output per cycle, NOC_LATENCY cycles per hop, credit backpressure).
+//   Placement: core k sits at router place[k] (the mapper's ChipImage.core_xy), a permutation the
+//   `load` pulse reads from <MEMDIR>/p<load_prog>/noc_place.mem (identity after reset): core k
+//   injects into router place[k]'s local input, a packet for core d goes to router place[d], and
+//   router place[k]'s local output writes core k's event FIFO (its one write port). A packet
+//   carries {source core, destination axon}.
+//   Backpressure: while its router has no room the core's datapath waits (core.v out_ready), so
+//   it finishes that many cycles later.
+//   Host: packets written while idle wait in a host queue of 2^HOST_AW packets and, from the step
+//   edge on, enter the west input of router (0, 0) one per cycle while it has room (the model's
+//   host packets ready at cycles 0, 1, 2, ...); a host spike emitted at timestep t is sent before
+//   timestep t starts, crosses the mesh during t and is delivered at t + 1.
+//   Barrier: it starts in the first cycle in which every core is done and the network (queue,
+//   FIFOs, pipeline stages) is empty, so a timestep lasts
+//       max(max over cores (cycles + stall), last arrival) + BARRIER.
+//   Arrival port `arr` (for the monitor), one register, LSB first: tick (toggles with every
+//   update), valid[NCORES] (core k got a packet), cycle[32] (the arrival: the cycle, within the
+//   timestep, after the edge at which the packets entered the cores' FIFOs), then per core k:
+//   src[8] (source core, 255: the host), axon[16]. It changes only in cycles with an arrival (a
+//   monitor wakes on its value change and reads it whole). NOC = 0 drives it to zero.
 //
 // Spike output = one (valid, neuron) pulse per core per spike.
 `timescale 1ns / 1ps
 `default_nettype none
 
 module chip_top #(
-    parameter integer NCORES = 4,           // cores (mesh position of core k: k % width, k / width)
+    parameter integer NCORES = 4,           // cores (NOC = 1: one per router, placed by noc_place.mem)
     parameter integer NEURON_AW = 6,        // per core: neuron address bits
     parameter integer AXON_AW = 9,          // per core: input-axon address bits
     parameter integer SYN_AW = 12,          // per core: synapse address bits

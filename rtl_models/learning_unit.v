@@ -25,7 +25,7 @@
 // the result: a trace op whose old value is non-zero (rnd12 = the top 12 bits of the next state) and
 // a SYN op whose accumulator has a non-zero fraction (rnd8 = its top 8 bits), in operation order.
 //
-// Rule program (rprog, one word per rule, MAX_TERMS terms of TERM_W bits, LSB first): per term
+// Rule program (rprog, MAX_TERMS words per rule, one per term, TERM_W bits, LSB first):
 // const[8] (signed, 0 = unused), exp[4] (signed, -8..7), code[4] x 4 (0: 1, 1: x0, 2: x1, 3: x2,
 // 4: y0, 5: y1, 6: y2, 7: y3, 8: w, 9: r); evaluated for all terms in parallel by one datapath:
 //     acc = sum_terms const * v[code0] * v[code1] * v[code2] * v[code3] << (8 + exp)     (64-bit)
@@ -87,7 +87,6 @@ module learning_unit #(
     localparam integer REWARD_BITS = 8;             // rules: r is a signed 8-bit third factor
     localparam integer MAX_TERMS = 8;               // rules.MAX_TERMS
     localparam integer TERM_W = 28;                 // learning.TERM_FIELDS: const 8, exp 4, 4 codes of 4
-    localparam integer PROG_W = MAX_TERMS * TERM_W; // learning.RPROG width (224)
     localparam integer PARAM_W = 130;               // learning.RPARAM_FIELDS
     localparam integer LCFG_W = 32;                 // learning.LCFG words
     localparam integer LROW_W = 8;                  // learning.LROW_FIELDS: rule 7, plastic 1
@@ -118,7 +117,7 @@ module learning_unit #(
     reg [LROW_W-1:0]  lrow_mem   [0:A_MAX-1];   // per row: rule, plastic
     reg [LIST_W-1:0]  plist_mem  [0:A_MAX-1];   // plastic rows in row order: row, rule
     reg [LIST_W-1:0]  nlist_mem  [0:N_MAX-1];   // learning neurons in id order: neuron, rule
-    reg [PROG_W-1:0]  rprog_mem  [0:NRULES-1];  // rule programs
+    reg [TERM_W-1:0]  rprog_mem  [0:NRULES*MAX_TERMS-1];   // rule programs: term i of rule r at {r, i}
     reg [PARAM_W-1:0] rparam_mem [0:NRULES-1];  // epoch, bounds, trace decays and impulses
     reg [REWARD_BITS-1:0] rew_mem [0:N_MAX-1];  // third factor r per neuron
     reg [XTR_W-1:0]   xtr_mem    [0:A_MAX-1];   // pre traces per row
@@ -171,7 +170,6 @@ module learning_unit #(
     wire in_post = (state_reg == L_Y1) || (state_reg == L_Y2) || (state_reg == L_Y3);
     wire [RULE_AW-1:0] rule = in_syn ? qe_rule : (in_post ? nl_rule : pl_rule);
     wire [PARAM_W-1:0] prm = rparam_mem[rule];
-    wire [PROG_W-1:0] prog = rprog_mem[qe_rule];
     wire signed [WEIGHT_BITS-1:0] wmin = prm[17 +: WEIGHT_BITS];
     wire signed [WEIGHT_BITS-1:0] wmax = prm[26 +: WEIGHT_BITS];
     // (decay, impulse) of x1, x2, y1, y2, y3 from bit 35, 19 bits each
@@ -240,37 +238,56 @@ module learning_unit #(
     wire [TRACE_BITS-1:0] t_new = (t_add > 9'd127) ? 7'd127 : t_add[TRACE_BITS-1:0];
 
     // ------------------------------------------------------------------ rule interpreter (kernels.rule_acc)
-    // variable values by code, 10-bit signed each: 1, x0, x1, x2, y0, y1, y2, y3, w, r, then zeros
-    wire [9:0] v_w = {syn_weight[WEIGHT_BITS-1], syn_weight};
-    wire [9:0] v_r = {{(10 - REWARD_BITS){rew[REWARD_BITS-1]}}, rew};
-    wire [16*10-1:0] vtab = {60'd0, v_r, v_w, {3'd0, yw[21:15]}, {3'd0, yw[14:8]}, {3'd0, yw[7:1]},
-                             {9'd0, yw[22]}, {3'd0, xw[14:8]}, {3'd0, xw[7:1]}, {9'd0, xw[15]}, 10'd1};
-    wire [MAX_TERMS*64-1:0] term_val;
+    // operands of the SYN op (held at 0 in the other states, so the datapath only moves when it is used)
+    wire [XTR_W-1:0] s_x = in_syn ? xw : {XTR_W{1'b0}};
+    wire [YTR_W-1:0] s_y = in_syn ? yw : {YTR_W{1'b0}};
+    wire [WEIGHT_BITS-1:0] s_w = in_syn ? syn_weight : {WEIGHT_BITS{1'b0}};
+    wire [REWARD_BITS-1:0] s_r = in_syn ? rew : {REWARD_BITS{1'b0}};
+    // the value (10-bit signed) of variable `code`: 0 the constant 1, then x0 x1 x2 y0 y1 y2 y3 w r
+    // (x, y: the trace words without their bit 0, the x0 / y0 kept for the next timestep)
+    function [9:0] var_val(input [3:0] code, input [XTR_W-1:1] x, input [YTR_W-1:1] y,
+                           input [WEIGHT_BITS-1:0] w, input [REWARD_BITS-1:0] r);
+        case (code)
+            4'd0: var_val = 10'd1;
+            4'd1: var_val = {9'd0, x[15]};                    // x0 of this timestep (x0e)
+            4'd2: var_val = {3'd0, x[7:1]};
+            4'd3: var_val = {3'd0, x[14:8]};
+            4'd4: var_val = {9'd0, y[22]};                    // y0 of this timestep (y0e)
+            4'd5: var_val = {3'd0, y[7:1]};
+            4'd6: var_val = {3'd0, y[14:8]};
+            4'd7: var_val = {3'd0, y[21:15]};
+            4'd8: var_val = {w[WEIGHT_BITS-1], w};
+            4'd9: var_val = {{(10 - REWARD_BITS){r[REWARD_BITS-1]}}, r};
+            default: var_val = 10'd0;
+        endcase
+    endfunction
+    wire [63:0] term_val [0:MAX_TERMS-1];
     genvar gt;
     generate
         for (gt = 0; gt < MAX_TERMS; gt = gt + 1) begin : g_term
-            wire [TERM_W-1:0] tw = prog[gt*TERM_W +: TERM_W];
+            localparam [2:0] TERM = gt;
+            wire [TERM_W-1:0] tw = rprog_mem[{qe_rule, TERM}];
             wire [3:0] e = tw[11:8];                          // signed exponent -8 .. 7
             wire [3:0] sh = {~e[3], e[2:0]};                  // 8 + exp: 0 .. 15
-            wire [9:0] f0 = vtab[tw[15:12]*10 +: 10];
-            wire [9:0] f1 = vtab[tw[19:16]*10 +: 10];
-            wire [9:0] f2 = vtab[tw[23:20]*10 +: 10];
-            wire [9:0] f3 = vtab[tw[27:24]*10 +: 10];
+            wire [9:0] f0 = var_val(tw[15:12], s_x[XTR_W-1:1], s_y[YTR_W-1:1], s_w, s_r);
+            wire [9:0] f1 = var_val(tw[19:16], s_x[XTR_W-1:1], s_y[YTR_W-1:1], s_w, s_r);
+            wire [9:0] f2 = var_val(tw[23:20], s_x[XTR_W-1:1], s_y[YTR_W-1:1], s_w, s_r);
+            wire [9:0] f3 = var_val(tw[27:24], s_x[XTR_W-1:1], s_y[YTR_W-1:1], s_w, s_r);
             // |const| <= 127, |v| <= 256: |product| < 2^39, so 48-bit products never overflow
             wire signed [47:0] m0 = $signed({{40{tw[7]}}, tw[7:0]});
             wire signed [47:0] m1 = m0 * $signed({{38{f0[9]}}, f0});
             wire signed [47:0] m2 = m1 * $signed({{38{f1[9]}}, f1});
             wire signed [47:0] m3 = m2 * $signed({{38{f2[9]}}, f2});
             wire signed [47:0] m4 = m3 * $signed({{38{f3[9]}}, f3});
-            assign term_val[gt*64 +: 64] = {{16{m4[47]}}, m4} << sh;    // < 2^54: exact in 64 bits
+            assign term_val[gt] = {{16{m4[47]}}, m4} << sh;    // < 2^54: exact in 64 bits
         end
     endgenerate
 `ifdef PERF_NO_INTERP
     wire [63:0] acc = 64'd0;
-    wire unused_perf = &{1'b0, term_val};
+    wire unused_perf = &{1'b0, term_val[0], term_val[1], term_val[2], term_val[3], term_val[4], term_val[5], term_val[6], term_val[7]};
 `else
-    wire [63:0] acc = term_val[0 +: 64] + term_val[64 +: 64] + term_val[128 +: 64] + term_val[192 +: 64]
-                      + term_val[256 +: 64] + term_val[320 +: 64] + term_val[384 +: 64] + term_val[448 +: 64];
+    wire [63:0] acc = term_val[0] + term_val[1] + term_val[2] + term_val[3] + term_val[4] + term_val[5]
+                      + term_val[6] + term_val[7];
 `endif
 
     // ------------------------------------------------------------------ weight (fixed.round_dw, apply_dw)
@@ -283,7 +300,7 @@ module learning_unit #(
 `endif
     wire signed [63:0] acc_r = $signed(acc + {56'd0, rnd8});
     wire signed [63:0] dw = acc_r >>> 8;                       // floor, negative values too
-    wire signed [63:0] w_sum = $signed({{55{syn_weight[WEIGHT_BITS-1]}}, syn_weight}) + dw;
+    wire signed [63:0] w_sum = $signed({{55{s_w[WEIGHT_BITS-1]}}, s_w}) + dw;
     wire signed [63:0] w_lo = $signed({{55{wmin[WEIGHT_BITS-1]}}, wmin});
     wire signed [63:0] w_hi = $signed({{55{wmax[WEIGHT_BITS-1]}}, wmax});
     wire signed [63:0] w_new = (w_sum > w_hi) ? w_hi : ((w_sum < w_lo) ? w_lo : w_sum);
@@ -427,7 +444,7 @@ module learning_unit #(
                 $sformat(fname, "%0s/p%0d/core%0d_nlist.mem", memdir, load_prog, CORE_ID);
                 $readmemh(fname, nlist_mem, 0, last_word(lcfg_mem[3]));
                 $sformat(fname, "%0s/p%0d/core%0d_rprog.mem", memdir, load_prog, CORE_ID);
-                $readmemh(fname, rprog_mem, 0, last_word(lcfg_mem[4]));
+                $readmemh(fname, rprog_mem, 0, last_word(lcfg_mem[4] * MAX_TERMS));
                 $sformat(fname, "%0s/p%0d/core%0d_rparam.mem", memdir, load_prog, CORE_ID);
                 $readmemh(fname, rparam_mem, 0, last_word(lcfg_mem[4]));
                 for (k = 0; k < A_MAX; k = k + 1) begin
@@ -492,7 +509,7 @@ module learning_unit #(
     // fields this build does not use (wider table words, debug address bits, the neuron field of nlist)
     wire unused_ok = &{1'b0, pl, nl, qe, qf[AXON_AW-1:0], qf[QUE_W-1:AXON_AW + 32], prm[16:0],
                        dbg_addr, lrow_mem[pre_row][6:0], w_new[63:WEIGHT_BITS], unused_mutant, t_sum[11:0],
-                       t_add[8:7], lcfg_mem[4], lcfg_mem[6], lcfg_mem[7]};
+                       t_add[8:7], lcfg_mem[4], lcfg_mem[6], lcfg_mem[7], s_x[0], s_y[0]};
 
 endmodule
 

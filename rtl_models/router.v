@@ -50,7 +50,7 @@ module router #(
 
     localparam integer FW = PW + YW + XW;                     // flit width
     localparam integer PTR_W = (DEPTH > 1) ? $clog2(DEPTH) : 1;
-    localparam integer CNT_W = $clog2(DEPTH + 1);             // 0 .. DEPTH
+    localparam integer CNT_W = (DEPTH > 0) ? $clog2(DEPTH + 1) : 1;   // 0 .. DEPTH
     localparam [2:0] P_N = 3'd0, P_E = 3'd1, P_S = 3'd2, P_W = 3'd3, P_L = 3'd4;
     localparam [XW-1:0] XP = X[XW-1:0];
     localparam [YW-1:0] YP = Y[YW-1:0];

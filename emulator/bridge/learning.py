@@ -11,7 +11,7 @@ the traces, the LFSR and the learned weights (in place in the synapse words). Fi
 ``core{c}_lrow``     per input axon: rule[7] (local index), plastic[1]
 ``core{c}_plist``    per plastic row, in row order: row[16] (local), rule[8]
 ``core{c}_nlist``    per learning neuron (``neuron_rule >= 0``), in id order: neuron[16], rule[8]
-``core{c}_rprog``    per rule of the core: MAX_TERMS terms of TERM_FIELDS (224 bits)
+``core{c}_rprog``    per rule of the core, MAX_TERMS words: one term of TERM_FIELDS each (28 bits)
 ``core{c}_rparam``   per rule: RPARAM_FIELDS (130 bits)
 ``core{c}_reward``   per neuron: the third factor r (signed 8 bits; the emulator's ``Buffers.reward``)
 ==================== =============================================================================
@@ -83,7 +83,7 @@ def _unpack(fields, word: int) -> dict:
 
 
 WIDTHS = {"lcfg": LCFG_BITS, "lrow": _width(LROW_FIELDS), "plist": _width(PLIST_FIELDS),
-          "nlist": _width(NLIST_FIELDS), "rprog": MAX_TERMS * _width(TERM_FIELDS),
+          "nlist": _width(NLIST_FIELDS), "rprog": _width(TERM_FIELDS),
           "rparam": _width(RPARAM_FIELDS), "reward": REWARD_BITS}
 
 
@@ -154,6 +154,27 @@ def check(image: ChipImage, rtl) -> None:
                               f"{1 << rtl.RULE_AW}")
 
 
+def fixed_reward(cfg, image: ChipImage) -> np.ndarray | None:
+    """r of every neuron for a run of ``cfg`` on the RTL, which holds one r per neuron for the whole run:
+    the value of each plastic projection's ``third_factor: {from: constant}`` in its target population
+    (as ``emulator.learning.runner`` sets it), None when no projection has a third factor. A third
+    factor that changes during the run (schedule, labels, task) raises BridgeError naming the projection."""
+    from .memfiles import BridgeError
+    reward = None
+    for p in cfg.network.projections:
+        tf = getattr(p.plasticity, "third_factor", None) if p.plasticity is not None else None
+        if tf is None:
+            continue
+        if tf.source != "constant":
+            raise BridgeError(f"projection '{p.name}': its third factor r comes from '{tf.source}' and changes "
+                              "during the run; the RTL learning unit holds one r per neuron for the whole run "
+                              "(third_factor: {from: constant, value: R} is supported)")
+        pm = image.population(p.target)
+        reward = np.zeros(image.n_neurons, np.int64) if reward is None else reward
+        reward[pm.first_id:pm.first_id + pm.size] = tf.value
+    return reward
+
+
 # ------------------------------------------------------------------ tables per core
 def learning_tables(image: ChipImage, k: int, reward=None) -> dict[str, list[int]]:
     """The packed words of every learning memory of core ``k`` (file name -> words)."""
@@ -166,16 +187,13 @@ def learning_tables(image: ChipImage, k: int, reward=None) -> dict[str, list[int
     lrow = [_pack(LROW_FIELDS, {"rule": local.get(int(r), 0), "plastic": int(r >= 0)}) for r in arule]
     plist = [_pack(PLIST_FIELDS, {"row": i, "rule": local[int(r)]}) for i, r in enumerate(arule) if r >= 0]
     nlist = [_pack(NLIST_FIELDS, {"neuron": i, "rule": local[int(r)]}) for i, r in enumerate(nrule) if r >= 0]
-    tw = _width(TERM_FIELDS)
     rprog, rparam = [], []
     for r in rules:
         prog = image.rule_prog[r]
-        word = 0
         for i in range(MAX_TERMS):
             vals = {"const": prog[i, 0], "exp": prog[i, 1] if prog[i, 0] else 0}
             vals.update({f"code{f}": prog[i, 2 + f] if prog[i, 0] else 0 for f in range(MAX_FACTORS)})
-            word |= _pack(TERM_FIELDS, vals) << (i * tw)
-        rprog.append(word)
+            rprog.append(_pack(TERM_FIELDS, vals))
         rparam.append(_pack(RPARAM_FIELDS, dict(zip(RULE_PARAMS, (int(x) for x in image.rule_param[r])))))
     rew = np.zeros(n1 - n0, np.int64) if reward is None else np.asarray(reward, np.int64)[n0:n1]
     lcfg = [a1 - a0, n1 - n0, len(plist), len(nlist), len(rules), learn_lfsr_seed(image.learn_seed, k), 0, 0]
@@ -190,6 +208,8 @@ def write_learning(image: ChipImage, folder: str | Path, rtl, reward=None) -> No
     ``Buffers.reward`` before the run; default 0.
     """
     folder = Path(folder)
+    if not getattr(rtl, "HAS_LEARN", 0):
+        return                                  # a build without the learning unit reads none of them
     if reward is not None:
         reward = np.asarray(reward, np.int64)
         if reward.shape != (image.n_neurons,) or reward.min(initial=0) < -128 or reward.max(initial=0) > 127:

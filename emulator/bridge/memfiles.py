@@ -98,7 +98,7 @@ def split_bias(bias: int) -> tuple[int, int]:
 @dataclass(frozen=True)
 class RtlChip:
     """Parameters of one build of ``rtl_models/chip_top.v`` (each is a Verilog parameter of that name)."""
-    NCORES: int = 4          #: cores in the top (core k at mesh (k % 2, k // 2) for a 2 x 2 mesh)
+    NCORES: int = 4          #: cores in the top (NOC = 1: one per router, placed at the image's core_xy)
     NEURON_AW: int = 6       #: neuron address bits: 64 neurons per core
     AXON_AW: int = 9         #: input-axon (synapse row) address bits
     SYN_AW: int = 12         #: synapse address bits
@@ -140,6 +140,9 @@ class RtlChip:
         """Raise BridgeError unless ``image`` fits this build exactly (no silent truncation)."""
         from .learning import check as check_learning      # plastic images: the learning unit's limits
         check_learning(image, self)
+        if image.rule_struct is not None and image.rule_struct.size and bool(np.any(image.rule_struct[:, 0] > 0)):
+            raise BridgeError("the image uses structural plasticity (plasticity.structural), which the RTL does not "
+                              "implement (docs/structural.md): verify a configuration without it")
         if image.n_cores > self.NCORES:
             raise BridgeError(f"the image uses {image.n_cores} cores; the RTL top has NCORES = {self.NCORES}")
         from .noc import check as check_noc                # the network: mode, router settings, placement

@@ -163,7 +163,7 @@ class PacketMismatch(NamedTuple):
     def describe(self, n_cores: int) -> str:
         src = "host" if self.src == n_cores else f"core {self.src}"
         nth = f" (its {self.rank + 1}. to that axon)" if self.rank else ""
-        return f"packet {src} -> core {self.dst} axon {self.axon}{nth}"
+        return f"packet {src} -> core {self.dst} local axon {self.axon}{nth}"
 
 
 def _keyed(p: Packets, rows: np.ndarray, order: np.ndarray) -> dict:
@@ -245,7 +245,8 @@ def context(want: Packets, got: Packets, m: PacketMismatch, n_cores: int, k: int
     keys = sorted(w.keys() | g.keys(), key=lambda q: (w.get(q, g.get(q)), q))
     mine = (m.src, m.dst, m.axon, m.rank)
     i = keys.index(mine) if mine in keys else 0
-    rows = [f"  packets to core {m.dst} in timestep {m.step}:  {'source':>8} {'axon':>6} {'expected':>9} {'got':>6}"]
+    rows = [f"  packets to core {m.dst} in timestep {m.step}:  {'source':>8} {'axon':>6} {'expected':>9} {'got':>6}"
+            "   (local axon; arrival cycles, -1: none)"]
     for q in keys[max(0, i - k):i + k + 1]:
         src = "host" if q[0] == n_cores else f"core {q[0]}"
         a_w, a_g = w.get(q, -1), g.get(q, -1)

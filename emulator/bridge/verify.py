@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import api
 from ..engine import Simulation
 from .cosim import Program, run_job
+from .learning import fixed_reward
 from .memfiles import BridgeError, RtlChip
 from .scoreboard import summary
 from .sim import build_root, missing
@@ -40,11 +41,12 @@ def verify(config: str | Path, sim: str, timesteps: int | None = None, waves: bo
     T = timesteps if timesteps is not None else cfg.run.timesteps
     rtl = RtlChip.for_image(image)
     rtl.check(image)
+    reward = fixed_reward(cfg, image)           # a constant third factor r of plastic projections
     sources = sorted(str(p) for p in Path(rtl_dir).glob("*.v")) if rtl_dir else None
     job = build_root() / "verify" / f"{path.stem}-{sim}"
     print(f"neuroemu verify: {path} on {sim}: {image.n_neurons} neurons, {image.n_synapses} synapses on "
           f"{image.n_cores} of {rtl.NCORES} RTL cores, {T} timesteps", file=out, flush=True)
-    res = run_job(sim, job, [Program(image, built.stimulus, T, path.stem)], rtl, waves=waves,
+    res = run_job(sim, job, [Program(image, built.stimulus, T, path.stem, reward)], rtl, waves=waves,
                   tag="waves" if waves else "", quiet=True, defines=defines, sources=sources)
     p = res.programs[0]
     if not p.ok:
@@ -52,7 +54,7 @@ def verify(config: str | Path, sim: str, timesteps: int | None = None, waves: bo
         if not waves and p.divergence:
             # the waveform of the failing run, up to just past the divergence
             upto = min(T, int(p.divergence["timestep"]) + 2)
-            wres = run_job(sim, job.with_name(job.name + "-waves"), [Program(image, built.stimulus, upto, path.stem)],
+            wres = run_job(sim, job.with_name(job.name + "-waves"), [Program(image, built.stimulus, upto, path.stem, reward)],
                            rtl, waves=True, tag="waves", quiet=True, defines=defines, sources=sources)
             res.waves = wres.waves
         for w in res.waves:

@@ -230,7 +230,8 @@ class Simulation:
         h = hashlib.sha256()
         tables = self.tables._replace(syn_weight=self.image.syn_weight, syn_target=self.image.syn_target,
                                       syn_delay=self.image.syn_delay, axon_syn_ptr=self.image.axon_syn_ptr)  # as mapped
-        for arr in (*tables, *self.image.params):
+        rewiring = (self.image.rule_struct,) if self.structural is not None else ()   # docs/structural.md
+        for arr in (*tables, *self.image.params, *rewiring):
             h.update(np.ascontiguousarray(arr).tobytes())
         return h.hexdigest()[:16]
 

@@ -30,6 +30,7 @@ class Results:
     extra: dict = field(default_factory=dict)
     noc: object = None             #: emulator.router.NocStats: router figures (docs/router.md)
     learned_weights: np.ndarray | None = None   #: int16 (n_synapses): weights after learning (plastic images)
+    learned_tables: dict | None = None   #: axon_syn_ptr / syn_target / syn_delay as rewired (docs/structural.md)
 
     @classmethod
     def from_simulation(cls, sim) -> "Results":
@@ -49,7 +50,8 @@ class Results:
                    cat(sim._step_cycles) if sim._step_cycles else np.zeros(0, np.int64),
                    cat(sim._mean_cycles) if sim._mean_cycles else np.zeros(0), sim.wall_s, sim.jit_s,
                    noc=sim.noc.stats() if getattr(sim, "noc", None) is not None else None,
-                   learned_weights=sim.tables.syn_weight.copy() if sim.image.n_rules else None)
+                   learned_weights=sim.tables.syn_weight.copy() if sim.image.n_rules else None,
+                   **_structural(sim))
 
     # ------------------------------------------------------------------ queries
     def spikes(self, population: str) -> tuple[np.ndarray, np.ndarray]:
@@ -133,13 +135,28 @@ class Results:
             written["noc_heatmap"] = str(out / "noc_heatmap.png")
             atomic_write(out / "noc_heatmap.png", lambda f: f.write(noc_heatmap_png(self.noc)))
         if self.learned_weights is not None:        # on-chip learning: the learned weights (docs/learning.md)
+            im, lt = self.image, self.learned_tables            # rewired tables (docs/structural.md), if any
+            ptr, tgt = (lt["axon_syn_ptr"], lt["syn_target"]) if lt else (im.axon_syn_ptr, im.syn_target)
             written["weights"] = _save_npz(out / "weights.npz", {
-                "syn_weight": self.learned_weights, "mapped_weight": self.image.syn_weight,
-                "plastic": self.image.plastic_synapses, "axon_syn_ptr": self.image.axon_syn_ptr,
-                "axon_rule": self.image.axon_rule, "syn_target": self.image.syn_target})
+                "syn_weight": self.learned_weights, "mapped_weight": im.syn_weight,
+                "plastic": np.repeat(im.axon_rule >= 0, np.diff(ptr)), "axon_syn_ptr": ptr,
+                "axon_rule": im.axon_rule, "syn_target": tgt,
+                **({"mapped_axon_syn_ptr": im.axon_syn_ptr, "mapped_syn_target": im.syn_target} if lt else {})})
         report = {**self.summary(), **(report_extra or {}), "files": written}
         atomic_write(out / "report.json", lambda f: f.write(json.dumps(report, indent=2, default=_json).encode()))
         return report
+
+
+def _structural(sim) -> dict:
+    """Results fields of a rewiring simulation (docs/structural.md): its tables and counts."""
+    rw = getattr(sim, "structural", None)
+    if rw is None:
+        return {}
+    tb = sim.tables
+    counts = {k: v for k, v in rw.summary(sim.image.chip).items() if k != "history"}
+    return {"learned_tables": {"axon_syn_ptr": tb.axon_syn_ptr.copy(), "syn_target": tb.syn_target.copy(),
+                               "syn_delay": tb.syn_delay.copy()},
+            "extra": {"structural": counts}}
 
 
 def _save_npz(path: Path, arrays: dict) -> str:

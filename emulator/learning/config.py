@@ -288,7 +288,7 @@ def _classify(m: dict, path: str, pops: dict, sources: list, neurons: list) -> C
     tr = section(m.get("train"), tr_path, _TRAIN_KEYS)
     te = section(m.get("test"), te_path, _TEST_KEYS)
     params = ()
-    if "params" in tr:
+    if tr.get("params") is not None:        # null: the rules' own exponents in every pass
         ppath = at(tr_path, "params")
         params = tuple({k: integer(v, at(item(ppath, i), k), lo=SCALE_EXP_MIN, hi=SCALE_EXP_MAX)
                         for k, v in mapping(d, item(ppath, i), _param_names(pops)).items()}

@@ -45,4 +45,4 @@ def weight_entropy(w: np.ndarray, lo: int, hi: int, bins: int = 32) -> float:
     log2(bins) for a flat distribution, 0 when every weight sits in one bin (saturated)."""
     h, _ = np.histogram(w, bins=bins, range=(lo, hi + 1))
     p = h[h > 0] / max(1, h.sum())
-    return float(-(p * np.log2(p)).sum())
+    return float(-(p * np.log2(p)).sum()) + 0.0       # + 0.0: never -0.0

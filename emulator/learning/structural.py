@@ -28,6 +28,7 @@ by ``structural_lfsr_seed(learn_seed, core)``), choosing index ``(s * size) >> 3
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -93,7 +94,7 @@ def structural_spec(raw, path: str, wmin: int, wmax: int, epoch: int = 1) -> Str
                 required=("every_epochs", "prune_fraction", "initial_weight"))
     every = get(m, "every_epochs", path, integer, lo=1, hi=MAX_PERIOD // epoch)
     frac = get(m, "prune_fraction", path, number, lo=0, hi=1, lo_open=True)
-    q = int(round(frac * PRUNE_ONE))
+    q = round(frac * PRUNE_ONE)
     if q < 1:
         raise ConfigError(f"{path}.prune_fraction", f"{frac} is below the resolution 1/{PRUNE_ONE} of the "
                                                     "prune register; use at least 0.004")
@@ -113,7 +114,8 @@ def structural_lfsr_seed(seed: int, core: int) -> int:
     return s or 1
 
 
-def prune_count(m: int, prune_q: int) -> int:
+@kernel
+def prune_count(m, prune_q):
     """Synapses pruned from a group of ``m``: ``(m * prune_q + 128) >> 8`` (round half up, at most m)."""
     return (m * prune_q + (PRUNE_ONE >> 1)) >> PRUNE_BITS
 
@@ -154,6 +156,49 @@ def _weakest(syn, js, k, below):
 
 
 @kernel
+def _free_pool(used, pruned_used, k, taken, pool):
+    """Fill ``pool`` with the candidates ``0 .. taken.size - 1`` (ascending) not in ``used`` (the
+    group's partners before pruning), or, when fewer than ``k`` are free, not in ``used`` minus
+    ``pruned_used``; return the pool's size. ``taken`` is scratch, all False before and after."""
+    for u in used:
+        taken[u] = True
+    size = 0
+    for i in range(taken.size):
+        if not taken[i]:
+            pool[size] = i
+            size += 1
+    if size < k:                                    # nearly dense: the pruned partners are free again
+        for u in pruned_used:
+            taken[u] = False
+        size = 0
+        for i in range(taken.size):
+            if not taken[i]:
+                pool[size] = i
+                size += 1
+    for u in used:
+        taken[u] = False
+    return size
+
+
+@kernel
+def _group_by_target(syn, s0, s1, n_local):
+    """(start, order): synapses ``s0 .. s1 - 1`` of local neuron n are ``order[start[n]:start[n + 1]]``,
+    in memory order (a stable counting sort by target)."""
+    start = np.zeros(n_local + 1, np.int64)
+    for j in range(s0, s1):
+        start[np.int64(syn.target[j]) + 1] += 1
+    for n in range(n_local):
+        start[n + 1] += start[n]
+    fill = start[:-1].copy()
+    order = np.empty(s1 - s0, np.int64)
+    for j in range(s0, s1):
+        n = np.int64(syn.target[j])
+        order[fill[n]] = j
+        fill[n] += 1
+    return start, order
+
+
+@kernel
 def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c):
     """``scope: neuron`` on the region rows ``a_lo .. a_hi - 1`` (module docstring). Returns the count."""
     s0, s1 = syn.ptr[a_lo], syn.ptr[a_hi]
@@ -163,17 +208,7 @@ def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c):
     for a in range(a_lo, a_hi):
         for j in range(syn.ptr[a], syn.ptr[a + 1]):
             row_of[j - s0] = a - a_lo
-    start = np.zeros(n_local + 1, np.int64)       # the region's synapses grouped by neuron, memory order
-    for j in range(s0, s1):
-        start[np.int64(syn.target[j]) + 1] += 1
-    for n in range(n_local):
-        start[n + 1] += start[n]
-    fill = start[:-1].copy()
-    by_neuron = np.empty(n_syn, np.int64)
-    for j in range(s0, s1):
-        n = np.int64(syn.target[j])
-        by_neuron[fill[n]] = j
-        fill[n] += 1
+    start, by_neuron = _group_by_target(syn, s0, s1, n_local)
     keep = np.ones(n_syn, np.bool_)
     new_row = np.empty(n_syn, np.int64)
     new_tgt = np.empty(n_syn, np.int64)
@@ -183,26 +218,11 @@ def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c):
     pool = np.empty(n_rows, np.int64)
     for n in range(n_local):
         js = by_neuron[start[n]:start[n + 1]]
-        k = (js.size * prune_q + (PRUNE_ONE >> 1)) >> PRUNE_BITS
-        pruned = _weakest(syn, js, k, below)
+        pruned = _weakest(syn, js, prune_count(js.size, prune_q), below)
         k = pruned.size
         if k == 0:
             continue
-        for j in js:
-            taken[row_of[j - s0]] = True
-        size = 0
-        for i in range(n_rows):
-            if not taken[i]:
-                pool[size] = i
-                size += 1
-        if size < k:                                # nearly dense: the pruned rows are free again
-            for j in pruned:
-                taken[row_of[j - s0]] = False
-            size = 0
-            for i in range(n_rows):
-                if not taken[i]:
-                    pool[size] = i
-                    size += 1
+        size = _free_pool(row_of[js - s0], row_of[pruned - s0], k, taken, pool)
         for i in range(k):
             p = _draw_index(lfsr, c, size)
             new_row[n_new], new_tgt[n_new], new_dly[n_new] = pool[p], n, np.int64(syn.delay[pruned[i]])
@@ -210,8 +230,6 @@ def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c):
             pool[p] = pool[size - 1]
             size -= 1
             keep[pruned[i] - s0] = False
-        for j in js:
-            taken[row_of[j - s0]] = False
     if n_new == 0:
         return 0
     # lay the region out again: survivors and new synapses, by (row, target)
@@ -259,28 +277,12 @@ def _rewire_rows(syn, a_lo, a_hi, t_lo, t_hi, prm, lfsr, c):
     total = 0
     for a in range(a_lo, a_hi):
         js = np.arange(syn.ptr[a], syn.ptr[a + 1])
-        k = (js.size * prune_q + (PRUNE_ONE >> 1)) >> PRUNE_BITS
-        pruned = _weakest(syn, js, k, below)
+        pruned = _weakest(syn, js, prune_count(js.size, prune_q), below)
         k = pruned.size
         if k == 0:
             continue
-        for j in js:
-            taken[np.int64(syn.target[j]) - t_lo] = True
-        size = 0
-        for i in range(n_cand):
-            if not taken[i]:
-                pool[size] = i
-                size += 1
-        if size < k:
-            for j in pruned:
-                taken[np.int64(syn.target[j]) - t_lo] = False
-            size = 0
-            for i in range(n_cand):
-                if not taken[i]:
-                    pool[size] = i
-                    size += 1
-        for j in js:
-            taken[np.int64(syn.target[j]) - t_lo] = False
+        size = _free_pool(syn.target[js].astype(np.int64) - t_lo, syn.target[pruned].astype(np.int64) - t_lo, k,
+                          taken, pool)
         for i in range(k):
             p = _draw_index(lfsr, c, size)
             j = pruned[i]
@@ -370,6 +372,7 @@ class Rewirer:
         self.scanned = np.zeros(image.n_cores, np.int64)     #: synapses visited per core
         self.events = np.zeros(image.n_cores, np.int64)      #: rewiring passes per core
         self.history = []            #: (step count after which it ran, synapses rewired on the chip)
+        self.wall_s = 0.0            #: host time spent rewiring (seconds)
 
     def cut(self, t0: int, t1: int) -> int:
         """End of a chunk starting at ``t0``: ``t1`` or the first rewiring boundary before it."""
@@ -382,6 +385,7 @@ class Rewirer:
         t = sim.t
         if t == 0 or sim.tables.rule_prog.shape[0] == 0:
             return
+        start = time.perf_counter()
         syn = Synapses(sim.tables.axon_syn_ptr, sim.tables.syn_target, sim.tables.syn_weight, sim.tables.syn_delay,
                        sim.buffers.tag)
         neuron_ptr = sim.image.neuron_ptr
@@ -399,11 +403,13 @@ class Rewirer:
             ran = True
         if ran:
             self.history.append((int(t), int(total)))
+        self.wall_s += time.perf_counter() - start
 
     def summary(self, chip=None) -> dict:
         """Counts, and the work priced like the learning engine's (an estimate, docs/structural.md)."""
         out = {"rewired_synapses": int(self.rewired.sum()), "scanned_synapses": int(self.scanned.sum()),
-               "rewiring_passes": int(self.events.sum()), "history": [list(h) for h in self.history]}
+               "rewiring_passes": int(self.events.sum()), "wall_s": self.wall_s,
+               "history": [list(h) for h in self.history]}
         if chip is not None:
             out["cycles"] = int(chip.cycles.learn_epoch * self.events.sum()
                                 + chip.cycles.learn_synapse * (self.scanned.sum() + self.rewired.sum()))
@@ -426,6 +432,16 @@ class Rewirer:
         self.history = [tuple(int(v) for v in h) for h in z["struct_history"]]
 
 
+def _warm_up() -> None:
+    """Compile (or load from the cache) both rewiring kernels on a 2-synapse table, so that the
+    first rewiring pass of a run does not pay for it."""
+    for scope in range(len(SCOPES)):
+        syn = Synapses(np.array([0, 2], np.int64), np.array([0, 1], np.uint16), np.zeros(2, np.int16),
+                       np.zeros(2, np.uint8), np.zeros(0, np.int16))
+        rewire(syn, (0, 1), np.array([1, PRUNE_ONE, 0, scope, 0, 3, NO_THRESHOLD], np.int64),
+               np.array([1], np.int64), 0, 3)
+
+
 def attach(sim) -> Rewirer | None:
     """The Rewirer of ``sim`` (None when no rule rewires); gives ``sim`` its own copies of the
     tables a rewiring changes (the image keeps the mapped ones)."""
@@ -434,6 +450,7 @@ def attach(sim) -> Rewirer | None:
     if rs is None or rs.shape[0] == 0 or not np.any(rs[:, PERIOD] > 0):
         return None
     rw = Rewirer(image)
+    _warm_up()
     tb = sim.tables
     sim.tables = tb._replace(axon_syn_ptr=tb.axon_syn_ptr.copy(), syn_target=tb.syn_target.copy(),
                              syn_delay=tb.syn_delay.copy())

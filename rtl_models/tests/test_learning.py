@@ -25,7 +25,9 @@ import numpy as np
 import pytest
 from simreq import need
 
-N_PLASTIC = int(os.environ.get("NEUROEMU_RTL_PROGRAMS", "200")) // 2   #: random plastic programs per simulator
+_N = int(os.environ.get("NEUROEMU_RTL_PROGRAMS", "200"))
+#: random plastic programs per simulator (Icarus simulates them about 5x slower than Verilator)
+N_PLASTIC = {"icarus": max(1, _N // 4), "verilator": max(1, _N // 2)}
 
 #: variables of the rule grammar the random programs draw from (the tag t is not in the RTL)
 RULE_VARS = ("x0", "x1", "x2", "y0", "y1", "y2", "y3", "w", "r")
@@ -129,23 +131,23 @@ def _family_stats(programs, results) -> dict:
 @pytest.mark.rtl
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_random_plastic_programs_match_emulator(sim, tmp_path):
-    """N_PLASTIC seeded random plastic programs agree exactly, in one simulation: spikes, registers,
+    """N_PLASTIC[sim] seeded random plastic programs agree exactly, in one simulation: spikes, registers,
     counters and cycles as in test_chip.py, and after every timestep the pre traces of every plastic
     row, the post traces of every learning neuron, every plastic weight, the learn counters, learn
     cycles and LFSR of every core (every weight after the last step)."""
     need(sim)
     from emulator.bridge.cosim import run_job
     from emulator.bridge.memfiles import RtlChip
-    programs = [random_plastic_program(seed) for seed in range(N_PLASTIC)]
+    programs = [random_plastic_program(seed) for seed in range(N_PLASTIC[sim])]
     start = time.perf_counter()
     res = run_job(sim, tmp_path / "job", programs, RtlChip())
     bad = [p for p in res.programs if not p.ok]
     assert not bad, f"{len(bad)} of {len(programs)} programs diverge; {bad[0].name}: {bad[0].report}"
     s = _family_stats(programs, res.programs)
     n = len(programs)
-    assert s["changed"] > 10 * n and s["at_bound"] > n and s["saturated_traces"] > n, s
-    assert s["drawing_cores"] > n and s["epoch_gt1"] > n // 4 and s["with_reward"] > n // 8, s
-    assert s["custom_rules"] > n // 3, s
+    assert s["changed"] > 10 * n and s["at_bound"] >= n and s["saturated_traces"] >= n, s
+    assert s["drawing_cores"] >= n and s["epoch_gt1"] >= n // 4 and s["with_reward"] >= n // 8, s
+    assert s["custom_rules"] >= n // 3, s
     print(f"\n{sim}: {n} random plastic programs, {sum(p.timesteps for p in programs)} timesteps, "
           f"{res.rtl_cycles} chip cycles, {s['weights_compared']} synapse weights compared "
           f"({s['learn_synapse_updates']} synapse updates, {s['changed']} weights changed, {s['at_bound']} "
@@ -418,9 +420,9 @@ def test_learning_tables_hold_the_image_tables():
             assert [rules[L._unpack(L.NLIST_FIELDS, w)["rule"]] for w in t["nlist"]] == \
                 [int(img.neuron_rule[n0 + n]) for n in learning]
             for i, r in enumerate(rules):
-                prog_word, prm_word = t["rprog"][i], L._unpack(L.RPARAM_FIELDS, t["rparam"][i])
+                prm_word = L._unpack(L.RPARAM_FIELDS, t["rparam"][i])
                 for term in range(8):
-                    f = L._unpack(L.TERM_FIELDS, prog_word >> (28 * term))
+                    f = L._unpack(L.TERM_FIELDS, t["rprog"][8 * i + term])
                     const = f["const"] - 256 if f["const"] >> 7 else f["const"]
                     assert const == img.rule_prog[r, term, 0]
                     if const:
@@ -463,3 +465,136 @@ def test_plastic_images_refused_where_the_rtl_cannot_learn():
     with pytest.raises(BridgeError, match="C_LEARN_SYNAPSE = 3 but the chip YAML says 2"):
         RtlChip(C_LEARN_SYNAPSE=3).check(img)
 
+
+
+def test_fixed_reward_of_a_config():
+    """verify's r per neuron: constant third factors in their target population; others refused."""
+    from emulator.bridge.learning import fixed_reward
+    from emulator.bridge.memfiles import BridgeError
+    from emulator.learning.config import ThirdFactor
+    cfg = random_plastic_config(11)
+    from emulator.api import build
+    img = build(cfg).image
+    assert fixed_reward(cfg, img) is None
+    i, p = next((i, p) for i, p in enumerate(cfg.network.projections) if p.plasticity is not None)
+
+    def with_tf(tf):
+        projs = list(cfg.network.projections)
+        projs[i] = replace(p, plasticity=replace(p.plasticity, third_factor=tf))
+        return replace(cfg, network=replace(cfg.network, projections=tuple(projs)))
+    r = fixed_reward(with_tf(ThirdFactor("constant", value=-7)), img)
+    pm = img.population(p.target)
+    assert (r[pm.first_id:pm.first_id + pm.size] == -7).all() and np.count_nonzero(r) == pm.size
+    with pytest.raises(BridgeError, match=rf"projection '{p.name}': its third factor r comes from 'schedule'"):
+        fixed_reward(with_tf(ThirdFactor("schedule", steps=((0, 1), (5, -1)))), img)
+
+
+@pytest.mark.rtl
+def test_non_learning_build_is_unchanged(tmp_path):
+    """HAS_LEARN = 0 leaves the learning unit out: the non-plastic random programs still agree (the
+    core as before), and the learn counters of the debug port read 0."""
+    need("icarus")
+    from emulator.bridge.cosim import run_job
+    from emulator.bridge.memfiles import RtlChip
+    from random_programs import random_program
+    programs = [random_program(seed) for seed in range(4000, 4020)]
+    res = run_job("icarus", tmp_path / "job", programs, RtlChip(HAS_LEARN=0), tag="nolearn")
+    bad = [p for p in res.programs if not p.ok]
+    assert not bad, f"{len(bad)} of {len(programs)} programs diverge; {bad[0].name}: {bad[0].report}"
+
+
+@pytest.mark.rtl
+def test_other_learning_costs_match_emulator(tmp_path):
+    """The learn costs are RTL parameters: a chip YAML with 2-cycle trace updates, 1-cycle synapse
+    updates and a free epoch (learn_epoch 0, a path of its own in the unit) agrees cycle for cycle."""
+    need("icarus")
+    import dataclasses
+
+    from emulator.bridge.cosim import Program, run_job
+    from emulator.bridge.memfiles import RtlChip
+    costs = dataclasses.replace(random_plastic_program(0).image.chip.cycles, trace_update=2, learn_synapse=1,
+                                learn_epoch=0)
+    programs = []
+    for seed in range(3100, 3112):
+        p = random_plastic_program(seed)
+        img = dataclasses.replace(p.image, chip=dataclasses.replace(p.image.chip, cycles=costs))
+        programs.append(Program(img, p.stimulus, p.timesteps, p.name, p.reward))
+    rtl = RtlChip.for_image(programs[0].image)
+    assert (rtl.C_TRACE_UPDATE, rtl.C_LEARN_SYNAPSE, rtl.C_LEARN_EPOCH) == (2, 1, 0)
+    res = run_job("icarus", tmp_path / "job", programs, rtl, tag="learn-costs")
+    bad = [p for p in res.programs if not p.ok]
+    assert not bad, f"{len(bad)} of {len(programs)} programs diverge; {bad[0].name}: {bad[0].report}"
+    assert sum(int(p.want.extra["learn_epochs"].sum()) for p in res.programs) > 0
+
+
+# ----------------------------------------------------------------------- lint and parameters
+def _sources():
+    from emulator.bridge import sim as rtlsim
+    return sorted(str(p) for p in rtlsim.rtl_dir().glob("*.v"))
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("top,args", [("learning_unit", []), ("chip_top", ["-GHAS_LEARN=0"]),
+                                      ("core", ["-GC_LEARN_EPOCH=0", "-GRULE_AW=1"]),
+                                      ("chip_top", ["-DMUTANT_TRACE_TRUNC"]), ("chip_top", ["-DMUTANT_DW_FLOOR"]),
+                                      ("chip_top", ["-DMUTANT_SKIP_DRAW"])])
+def test_learning_rtl_lint_clean(top, args):
+    """``verilator --lint-only -Wall`` prints nothing for the learning unit, a build without it, other
+    learn parameters and every planted learning defect."""
+    import subprocess
+
+    from emulator.bridge import sim as rtlsim
+    need("verilator")
+    rtlsim.setup_env()
+    p = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", top] + args + _sources(),
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and "%Warning" not in p.stderr and "%Error" not in p.stderr, p.stderr
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("param", ["C_LEARN_SYNAPSE=0", "C_TRACE_UPDATE=256", "RULE_AW=8", "C_LEARN_EPOCH=-1"])
+def test_learning_unit_illegal_parameters_stop(param, tmp_path):
+    import subprocess
+    need("icarus")
+    out = tmp_path / "a.vvp"
+    p = subprocess.run(["iverilog", "-g2005", "-Wall", "-s", "learning_unit", f"-Plearning_unit.{param}", "-o", str(out)]
+                       + _sources(), capture_output=True, text=True)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    r = subprocess.run(["vvp", "-n", str(out)], capture_output=True, text=True, timeout=60)
+    assert "ERROR: learning_unit" in r.stdout and "illegal parameters" in r.stdout, r.stdout + r.stderr
+
+
+# ----------------------------------------------------------------------- neuroemu verify
+EXAMPLE = __import__("pathlib").Path(__file__).resolve().parents[2] / "configs" / "examples" / "verify_stdp.yaml"
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("sim", ["icarus", "verilator"])
+def test_verify_stdp_example_agrees(sim, capsys):
+    """``neuroemu verify configs/examples/verify_stdp.yaml`` agrees, learning included, and reports speeds."""
+    import re
+
+    from emulator.cli import main
+    need(sim)
+    assert main(["verify", str(EXAMPLE), "--sim", sim]) == 0
+    out = capsys.readouterr().out
+    assert "agree: 200 timesteps x 64 neurons on 3 core(s)" in out, out
+    m = re.search(r"learning: 893 plastic synapse weights after each of 200 timesteps \((\d+) changed", out)
+    assert m and int(m.group(1)) > 400 and out.count("all exact") == 2, out
+    rate = re.search(r"= ([\d,]+) cycles/s", out)
+    assert rate and int(rate.group(1).replace(",", "")) > 0, out
+    print(out)
+
+
+def test_verify_refuses_a_tag_rule(capsys):
+    """A rule the learning unit cannot run (a synaptic tag, ``reward_eligibility``): exit 2 and one line
+    naming the projection and what is missing, before any simulator runs."""
+    from emulator.bridge import sim as rtlsim
+    from emulator.cli import main
+    if rtlsim.missing("icarus"):
+        pytest.skip("the simulator check comes first")
+    code = main(["verify", str(EXAMPLE), "--sim", "icarus", "--set",
+                 "network.projections[0].plasticity.rule=reward_eligibility"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "projection 'ff': a synaptic tag program (dt = ..., eligibility trace)" in err, err

@@ -86,7 +86,8 @@ def test_check_names_the_limit(built, tmp_path):
     assert img.n_cores > 1 and img.max_delay >= 2          # so that every check below can trip
     rtl = RtlChip.for_image(img, NCORES=8)
     write_program(img, tmp_path / "p0", rtl)
-    assert len(list((tmp_path / "p0").glob("*.mem"))) == 7 * rtl.NCORES
+    from emulator.bridge.learning import LEARN_FILES       # the learning unit's tables (HAS_LEARN = 1)
+    assert len(list((tmp_path / "p0").glob("*.mem"))) == (7 + len(LEARN_FILES)) * rtl.NCORES
     for change, name in (({"NCORES": img.n_cores - 1}, "NCORES"), ({"NEURON_AW": 2}, "NEURON_AW"),
                          ({"RING_BITS": 1}, "RING_BITS"), ({"C_SYNOP": 3}, "C_SYNOP"),
                          ({"FIFO_AW": 1}, "FIFO"), ({"SYN_AW": 1}, "SYN_AW")):
@@ -116,7 +117,7 @@ def test_scoreboard_reports_the_earliest_divergence_in_hardware_order(built):
 
 
 def test_check_refuses_cycle_mode_router_timing(built):
-    """The RTL network is the fixed-latency stand-in: cycle-mode router timing is not comparable."""
+    """A fixed-latency build (NOC = 0) refuses cycle-mode router timing (that needs the XY-router mesh)."""
     img = built.image
     if not hasattr(img.chip, "router"):
         pytest.skip("this chip spec has no router settings")
@@ -126,7 +127,8 @@ def test_check_refuses_cycle_mode_router_timing(built):
 
 
 def test_check_refuses_plastic_images():
-    """The RTL has no learning unit yet: an image with plastic rows is refused, naming why."""
+    """A build without the learning unit (HAS_LEARN = 0) refuses an image with plastic rows, naming
+    the projections; the default build takes it (rtl_models/tests/test_learning.py compares it)."""
     from tests.reference.random_nets import random_plastic_config
     for seed in range(10):
         img = build(random_plastic_config(seed)).image
@@ -134,5 +136,5 @@ def test_check_refuses_plastic_images():
             break
     else:
         pytest.fail("no random plastic config produced plastic synapses")
-    with pytest.raises(BridgeError, match="plastic synapses, but the RTL has no learning unit"):
-        RtlChip.for_image(img, NCORES=8).check(img)
+    with pytest.raises(BridgeError, match=r"projection\(s\) .* are plastic .* HAS_LEARN = 0"):
+        RtlChip.for_image(img, NCORES=8, HAS_LEARN=0).check(img)

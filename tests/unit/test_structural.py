@@ -12,11 +12,26 @@ from emulator.api import build
 from emulator.config.loader import load
 from emulator.engine import Simulation
 from emulator.errors import ConfigError
-from emulator.learning.structural import (NO_THRESHOLD, PRUNE_Q, SCOPE, STRUCT_PARAMS, W_INIT, StructuralSpec,
-                                          Synapses, prune_count, rewire, structural_lfsr_seed)
+from emulator.learning.structural import (
+    NO_THRESHOLD,
+    PRUNE_Q,
+    SCOPE,
+    STRUCT_PARAMS,
+    W_INIT,
+    StructuralSpec,
+    Synapses,
+    prune_count,
+    rewire,
+    structural_lfsr_seed,
+)
 from tests.reference.engine_ref import assert_engine_matches_reference
 from tests.reference.random_nets import random_plastic_config
-from tests.reference.structural_ref import Draws, rewire_ref, structural_seed_ref, structural_twin
+from tests.reference.structural_ref import (
+    Draws,
+    rewire_ref,
+    structural_seed_ref,
+    structural_twin,
+)
 
 
 def random_region(rng, rows, neurons, density, tags):
@@ -259,3 +274,45 @@ def test_yaml_errors_name_the_field(structural, where):
     with pytest.raises(ConfigError) as e:
         load(_yaml(structural))
     assert e.value.path == f"network.projections[0].plasticity.{where}", (e.value.path, str(e.value))
+
+
+def test_results_save_the_rewired_tables(tmp_path):
+    """weights.npz holds the learned weights with the tables they belong to (rewired), and the mapped ones."""
+    b = build(structural_config(4, every=(3, 4), scope="neuron"))
+    sim = Simulation(b.image, b.stimulus)
+    res = sim.run(40)
+    assert not np.array_equal(sim.tables.axon_syn_ptr, b.image.axon_syn_ptr)     # rows changed length
+    res.save(tmp_path, spikes=False, probes=False, raster=False, heatmap=False)
+    with np.load(tmp_path / "weights.npz") as z:
+        assert np.array_equal(z["syn_weight"], sim.tables.syn_weight)
+        assert np.array_equal(z["syn_target"], sim.tables.syn_target)
+        assert np.array_equal(z["axon_syn_ptr"], sim.tables.axon_syn_ptr)
+        assert np.array_equal(z["mapped_syn_target"], b.image.syn_target)
+        assert z["plastic"].sum() == b.image.plastic_synapses.sum()
+    s = res.summary()["structural"]
+    assert s["rewired_synapses"] == sim.structural.rewired.sum() > 0 and s["rewiring_passes"] > 0
+
+
+def test_checkpoint_of_another_rewiring_is_refused(tmp_path):
+    from emulator.errors import ResumeError
+    b = build(structural_config(4, every=(5, 6)))
+    sim = Simulation(b.image, b.stimulus)
+    sim.run(12)
+    sim.save_checkpoint(tmp_path / "ck.npz")
+    rs = b.image.rule_struct.copy()
+    rs[:, 0] += 1                                       # another period
+    for image in (replace(b.image, rule_struct=rs), replace(b.image, rule_struct=np.zeros_like(rs))):
+        with pytest.raises(ResumeError):
+            Simulation(image, b.stimulus).load_checkpoint(tmp_path / "ck.npz")
+
+
+def test_verify_refuses_structural_plasticity():
+    """The RTL has no rewiring unit: `neuroemu verify` must say so instead of comparing wrong tables."""
+    from pathlib import Path
+
+    from emulator.api import build, load_config
+    from emulator.bridge.memfiles import BridgeError, RtlChip
+    cfg = Path(__file__).resolve().parents[2] / "configs" / "examples" / "digits_structural.yaml"
+    img = build(load_config(str(cfg))).image
+    with pytest.raises(BridgeError, match=r"structural plasticity \(plasticity.structural\), which the RTL"):
+        RtlChip.for_image(img).check(img)

@@ -68,7 +68,7 @@ def run_mesh(sim, tmp_path, W, H, core_xy, depth, lat, tr, defines=None, tag="",
     bench = rtlsim.build(sim, "mesh", [str(rtlsim.rtl_dir() / f) for f in ("router.v", "mesh.v")],
                          parameters={"W": W, "H": H, "PW": PW, "DEPTH": depth, "LATENCY": lat},
                          defines=defines or {}, tag=tag)
-    rtlsim.run(bench, "test_router", env={"NEUROEMU_JOB": job}, test_dir=job / "sim", testcase="mesh_traffic")
+    rtlsim.run(bench, "test_router_mesh", env={"NEUROEMU_JOB": job}, test_dir=job / "sim", testcase="mesh_traffic")
     z = np.load(job / "result.npz")
     pid, router, cyc = z["arr_pid"], z["arr_router"], z["arr_cycle"]
     steps = np.repeat(np.arange(tr.step_ptr.size - 1), np.diff(tr.step_ptr))
@@ -223,6 +223,61 @@ def test_random_traffic_matches_model(sim, W, H, depth, lat, tmp_path):
     print(f"\n{sim} {W}x{H} depth {depth} latency {lat}: {packets} packets, {cycles} cycles, "
           f"{contention} head-of-line stall cycles, {stalls} source stall cycles: 0 mismatches "
           f"in {time.perf_counter() - start:.1f} s")
+
+
+LINT = [("router", {}, None), ("router", {"LATENCY": 1, "DEPTH": 1}, "MUTANT_NOC_FIXED_PRIORITY"),
+        ("router", {"X": 2, "Y": 1, "XW": 2, "YW": 1, "LATENCY": 5, "DEPTH": 3}, None),
+        ("mesh", {"W": 3, "H": 2, "LATENCY": 3, "DEPTH": 5}, None), ("mesh", {"W": 1, "H": 1, "LATENCY": 1}, None),
+        ("chip_top", {"NOC": 1}, None), ("chip_top", {"NOC": 1, "NOC_LATENCY": 1, "NOC_DEPTH": 1}, "MUTANT_NOC_RR_RESET"),
+        ("chip_top", {"NOC": 1, "NCORES": 6, "MESH_W": 3, "MESH_H": 2, "NOC_LATENCY": 4, "AXON_AW": 16}, None)]
+
+
+def _sources():
+    from emulator.bridge import sim as rtlsim
+    return sorted(str(p) for p in rtlsim.rtl_dir().glob("*.v"))
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("top,params,define", LINT)
+def test_noc_verilator_lint_clean(top, params, define):
+    """``verilator --lint-only -Wall`` prints nothing for the router, the mesh and the NOC = 1 chip."""
+    import subprocess
+
+    from emulator.bridge import sim as rtlsim
+    need("verilator")
+    rtlsim.setup_env()
+    cmd = (["verilator", "--lint-only", "-Wall", "--top-module", top] + [f"-G{k}={v}" for k, v in params.items()]
+           + ([f"-D{define}"] if define else []) + _sources())
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    assert p.returncode == 0 and "%Warning" not in p.stderr and "%Error" not in p.stderr, p.stderr
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("top,params,define", LINT)
+def test_noc_icarus_verilog_2005_clean(top, params, define, tmp_path):
+    """``iverilog -g2005 -Wall`` compiles them silently."""
+    import subprocess
+    need("icarus")
+    cmd = (["iverilog", "-g2005", "-Wall", "-s", top, "-o", str(tmp_path / "a.vvp")]
+           + [f"-P{top}.{k}={v}" for k, v in params.items()] + ([f"-D{define}"] if define else []) + _sources())
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout == "" and p.stderr == "", p.stdout + p.stderr
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("top,params", [("router", {"DEPTH": 0}), ("router", {"LATENCY": 65}),
+                                        ("router", {"X": 2, "XW": 1}), ("mesh", {"W": 0}),
+                                        ("chip_top", {"NOC": 1, "MESH_W": 3}), ("chip_top", {"NOC": 2})])
+def test_noc_illegal_parameters_stop(top, params, tmp_path):
+    """An illegal combination stops the simulation at time 0 with ``ERROR: <module> ...: illegal parameters``."""
+    import subprocess
+    need("icarus")
+    out = tmp_path / "a.vvp"
+    p = subprocess.run(["iverilog", "-g2005", "-s", top, "-o", str(out)]
+                       + [f"-P{top}.{k}={v}" for k, v in params.items()] + _sources(), capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    r = subprocess.run(["vvp", "-n", str(out)], capture_output=True, text=True, timeout=60)
+    assert "ERROR:" in r.stdout and "illegal parameters" in r.stdout, r.stdout + r.stderr
 
 
 # ----------------------------------------------------------------------- inside the simulator
