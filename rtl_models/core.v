@@ -208,13 +208,14 @@ module core #(
     wire lu_has_work, lu_last, lu_syn_we;
     wire [AXON_AW-1:0] lu_row_addr;
     wire [NEURON_AW-1:0] lu_neu_addr;
-    wire [SYN_AW-1:0] lu_syn_addr;
+    wire [SYN_AW-1:0] lu_syn_addr, lu_syn_waddr;
     wire [WEIGHT_BITS-1:0] lu_syn_wdata;
     wire [8*15-1:0] lu_dbg_xtr;
     wire [5*22-1:0] lu_dbg_ytr;
     wire [CW-1:0] lu_dbg_ctr;
     wire [AXONW_W-1:0] lu_row = axon_mem[lu_row_addr];
     wire [SYN_W-1:0] lu_syn = syn_mem[lu_syn_addr];
+    wire [SYN_W-1:0] lu_wsyn = syn_mem[lu_syn_waddr];
     wire [NSTATE_W-1:0] lu_ns = nstate_mem[lu_neu_addr];
     generate
         if (HAS_LEARN != 0) begin : g_learn
@@ -227,7 +228,8 @@ module core #(
                 .row_addr(lu_row_addr), .row_start(lu_row[15:0]), .row_end(lu_row[31:16]),
                 .neu_addr(lu_neu_addr), .neu_spiked(lu_ns[NSTATE_W-1]),
                 .syn_addr(lu_syn_addr), .syn_target(lu_syn[NEURON_AW-1:0]),
-                .syn_weight(lu_syn[TARGET_BITS +: WEIGHT_BITS]), .syn_we(lu_syn_we), .syn_wdata(lu_syn_wdata),
+                .syn_weight(lu_syn[TARGET_BITS +: WEIGHT_BITS]), .syn_we(lu_syn_we), .syn_waddr(lu_syn_waddr),
+                .syn_wdata(lu_syn_wdata),
                 .dbg_addr(dbg_addr), .dbg_xtr(lu_dbg_xtr), .dbg_ytr(lu_dbg_ytr), .dbg_ctr(lu_dbg_ctr)
             );
         end else begin : g_no_learn
@@ -237,6 +239,7 @@ module core #(
             assign lu_row_addr = {AXON_AW{1'b0}};
             assign lu_neu_addr = {NEURON_AW{1'b0}};
             assign lu_syn_addr = {SYN_AW{1'b0}};
+            assign lu_syn_waddr = {SYN_AW{1'b0}};
             assign lu_syn_wdata = {WEIGHT_BITS{1'b0}};
             assign lu_dbg_xtr = {(8 * 15){1'b0}};
             assign lu_dbg_ytr = {(5 * 22){1'b0}};
@@ -427,7 +430,8 @@ module core #(
                 if (in_take[k])
                     fifo_mem[wr_ptr_reg + wr_off[k*(FIFO_AW+1) +: FIFO_AW]] <= in_axon[k*AXON_AW +: AXON_AW];
             if (lu_syn_we)            // learning: the weight field of a plastic synapse, in place
-                syn_mem[lu_syn_addr] <= {lu_syn[SYN_W-1:TARGET_BITS + WEIGHT_BITS], lu_syn_wdata, lu_syn[TARGET_BITS-1:0]};
+                syn_mem[lu_syn_waddr] <= {lu_wsyn[SYN_W-1:TARGET_BITS + WEIGHT_BITS], lu_syn_wdata,
+                                          lu_wsyn[TARGET_BITS-1:0]};
             if (acc_we && !port_reg) acc_exc[acc_addr] <= acc_sum;
             if (acc_we && port_reg) acc_inh[acc_addr] <= acc_sum;
             if (st_we) begin
@@ -472,22 +476,16 @@ module core #(
             wire unused_sw = &{1'b0, sw[TARGET_BITS-1:0], sw[SYN_W-1:TARGET_BITS + WEIGHT_BITS]};
         end
     endgenerate
-`ifdef PERF_NO_DBG
-    wire [CW-1:0] dbg_ctr = counter_rd;
-    assign dbg_data = (dbg_sel == 3'd1) ? {{(DBG_W - CW){1'b0}}, dbg_ctr} : {{(DBG_W - NSTATE_W){1'b0}}, dbg_ns};
-    wire unused_perf = &{1'b0, dbg_wts, lu_dbg_ctr, lu_dbg_xtr, lu_dbg_ytr};
-`else
     wire [CW-1:0] dbg_ctr = dbg_addr[3] ? lu_dbg_ctr : counter_rd;
     assign dbg_data = (dbg_sel == 3'd1) ? {{(DBG_W - CW){1'b0}}, dbg_ctr}
                     : (dbg_sel == 3'd2) ? {{(DBG_W - DBG_WN * WEIGHT_BITS){1'b0}}, dbg_wts}
                     : (dbg_sel == 3'd3) ? {{(DBG_W - 8 * 15){1'b0}}, lu_dbg_xtr}
                     : (dbg_sel == 3'd4) ? {{(DBG_W - 5 * 22){1'b0}}, lu_dbg_ytr}
                     : {{(DBG_W - NSTATE_W){1'b0}}, dbg_ns};
-`endif
 
     // fields wider than this build uses (a smaller NEURON_AW, RING_BITS, AXON_AW), and the learning
     // unit's ports in a build without it
-    wire unused_ok = &{1'b0, dbg_addr, syn, syn_delay, ns[NSTATE_W-1], oent, shift_neg, lu_row, lu_syn, lu_ns, lu_go};
+    wire unused_ok = &{1'b0, dbg_addr, syn, syn_delay, ns[NSTATE_W-1], oent, shift_neg, lu_row, lu_syn, lu_ns, lu_go, lu_wsyn};
 
 endmodule
 

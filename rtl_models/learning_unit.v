@@ -16,7 +16,9 @@
 //      raises the epoch flag and, when it has synapses, is queued for phase C.
 //   B. every learning neuron n in id order (the list nlist): ops Y1 (y0 |= spiked, y1), Y2, Y3.
 //   C. when the epoch flag is up: op EPOCH, then for every queued row, every synapse j in order,
-//      op SYN: w = clamp(w + round_dw(acc), wmin, wmax), written back into the core's synapse word.
+//      op SYN: w = clamp(w + round_dw(acc), wmin, wmax), written back into the core's synapse word
+//      through a registered write port (the cycle after the op; no later op of the phase reads that
+//      synapse, and the chip's barrier, >= 2 cycles, ends the timestep after the last write).
 // The end-of-epoch clears of x0 (rows) and y0 (neurons) are folded into ops X1 and Y1: each keeps
 // x0 | spiked for this timestep's rules (x0e, y0e) and stores the cleared value (x0k, y0k) for the
 // next, so no operation has to revisit a row or a neuron and skipping costs no cycle.
@@ -29,6 +31,11 @@
 // const[8] (signed, 0 = unused), exp[4] (signed, -8..7), code[4] x 4 (0: 1, 1: x0, 2: x1, 3: x2,
 // 4: y0, 5: y1, 6: y2, 7: y3, 8: w, 9: r); evaluated for all terms in parallel by one datapath:
 //     acc = sum_terms const * v[code0] * v[code1] * v[code2] * v[code3] << (8 + exp)     (64-bit)
+// The accumulator and the new weight are pure functions (rule_acc, new_weight) evaluated in the
+// register process on the edge that ends a SYN op: the logic a synthesizer builds from them is the
+// same as from a combinational block, but a simulator evaluates them once per synapse instead of
+// every cycle (cocotb builds Verilator with --public-flat-rw, which keeps and evaluates every
+// combinational signal on every evaluation).
 // Epoch boundaries: a phase register per rule holds t mod epoch (advanced at the end of each learn
 // phase; every learn phase of the core runs, so it counts timesteps).
 //
@@ -65,11 +72,12 @@ module learning_unit #(
     // read port on the core's neuron state: the spike flag of this timestep's update
     output wire [NEURON_AW-1:0]    neu_addr,
     input  wire                    neu_spiked,
-    // read/write port on the core's synapse memory (the weight field is written in place)
+    // read port on the core's synapse memory, and a registered write port on its weight field
     output wire [SYN_AW-1:0]       syn_addr,
     input  wire [NEURON_AW-1:0]    syn_target,
     input  wire [8:0]              syn_weight,
     output wire                    syn_we,
+    output wire [SYN_AW-1:0]       syn_waddr,
     output wire [8:0]              syn_wdata,
     // debug reads (combinational, bursts): the trace words of rows dbg_addr .. dbg_addr + 7 (x0[1] x1[7]
     // x2[7] each), of neurons dbg_addr .. dbg_addr + 4 (y0[1] y1[7] y2[7] y3[7] each), learn counter
@@ -139,11 +147,14 @@ module learning_unit #(
     reg [15:0]        jend_reg, jend_next;
     reg               ep_reg, ep_next;          // a plastic row is on its epoch boundary
     reg               spk_reg, spk_next;        // spike flag of the row / neuron of ops X2, Y2, Y3
-    reg [31:0]        lfsr_reg, lfsr_next;
+    reg [31:0]        lfsr_reg;
     reg [CW-1:0]      cyc_reg, cyc_next;        // counters of the current/last learn phase
     reg [CW-1:0]      nsyn_reg, nsyn_next;
     reg [CW-1:0]      ntr_reg, ntr_next;
     reg               nep_reg, nep_next;
+    reg               wq_we_reg;                // registered weight write: enable, synapse, weight
+    reg [SYN_AW-1:0]  wq_addr_reg;
+    reg [8:0]         wq_w_reg;
 
     // ------------------------------------------------------------------ table reads
     wire [AXON_AW:0]   n_plist = lcfg_mem[2][AXON_AW:0];
@@ -238,11 +249,6 @@ module learning_unit #(
     wire [TRACE_BITS-1:0] t_new = (t_add > 9'd127) ? 7'd127 : t_add[TRACE_BITS-1:0];
 
     // ------------------------------------------------------------------ rule interpreter (kernels.rule_acc)
-    // operands of the SYN op (held at 0 in the other states, so the datapath only moves when it is used)
-    wire [XTR_W-1:0] s_x = in_syn ? xw : {XTR_W{1'b0}};
-    wire [YTR_W-1:0] s_y = in_syn ? yw : {YTR_W{1'b0}};
-    wire [WEIGHT_BITS-1:0] s_w = in_syn ? syn_weight : {WEIGHT_BITS{1'b0}};
-    wire [REWARD_BITS-1:0] s_r = in_syn ? rew : {REWARD_BITS{1'b0}};
     // the value (10-bit signed) of variable `code`: 0 the constant 1, then x0 x1 x2 y0 y1 y2 y3 w r
     // (x, y: the trace words without their bit 0, the x0 / y0 kept for the next timestep)
     function [9:0] var_val(input [3:0] code, input [XTR_W-1:1] x, input [YTR_W-1:1] y,
@@ -261,49 +267,59 @@ module learning_unit #(
             default: var_val = 10'd0;
         endcase
     endfunction
-    wire [63:0] term_val [0:MAX_TERMS-1];
+
+    // acc = sum_terms const * v[code0] * v[code1] * v[code2] * v[code3] << (8 + exp), 64 bits:
+    // |const| <= 127 and |v| <= 256 keep a product below 2^39 (48-bit products never overflow)
+    // and a shifted term below 2^54, so the sum of 8 is exact
+    function [63:0] rule_acc(input [MAX_TERMS*TERM_W-1:0] prog, input [XTR_W-1:1] x, input [YTR_W-1:1] y,
+                             input [WEIGHT_BITS-1:0] w, input [REWARD_BITS-1:0] r);
+        integer ti, fi;
+        reg [TERM_W-1:0] tw;
+        reg [9:0] f;
+        reg signed [47:0] m;
+        begin
+            rule_acc = 64'd0;
+            for (ti = 0; ti < MAX_TERMS; ti = ti + 1) begin
+                tw = prog[ti*TERM_W +: TERM_W];
+                m = $signed({{40{tw[7]}}, tw[7:0]});          // const 0: an unused program row, adds 0
+                for (fi = 0; fi < 4; fi = fi + 1) begin
+                    f = var_val(tw[12 + 4*fi +: 4], x, y, w, r);
+                    m = m * $signed({{38{f[9]}}, f});
+                end
+                rule_acc = rule_acc + ({{16{m[47]}}, m} << {~tw[11], tw[10:8]});   // << 8 + exp (-8 .. 7)
+            end
+        end
+    endfunction
+
+    // ------------------------------------------------------------------ weight (fixed.round_dw, apply_dw)
+    // w <- clamp(w + ((acc + rnd8) >> 8), wmin, wmax); rnd8 only when acc has a fraction (a draw)
+    function [WEIGHT_BITS-1:0] new_weight(input [63:0] acc, input [WEIGHT_BITS-1:0] w, input [WEIGHT_BITS-1:0] lo,
+                                          input [WEIGHT_BITS-1:0] hi, input [7:0] rnd);
+        reg signed [63:0] sum;
+        begin
+            sum = $signed(acc + {56'd0, (acc[7:0] != 8'd0) ? rnd : 8'd0}) >>> 8;     // dw: floor, negatives too
+            sum = sum + $signed({{55{w[WEIGHT_BITS-1]}}, w});
+            if (sum > $signed({{55{hi[WEIGHT_BITS-1]}}, hi})) new_weight = hi;
+            else if (sum < $signed({{55{lo[WEIGHT_BITS-1]}}, lo})) new_weight = lo;
+            else new_weight = sum[WEIGHT_BITS-1:0];
+        end
+    endfunction
+
+    // operands of the SYN op: the program of the queued row's rule, its x, the target's y and r, w
+    wire [MAX_TERMS*TERM_W-1:0] prog;
     genvar gt;
     generate
         for (gt = 0; gt < MAX_TERMS; gt = gt + 1) begin : g_term
             localparam [2:0] TERM = gt;
-            wire [TERM_W-1:0] tw = rprog_mem[{qe_rule, TERM}];
-            wire [3:0] e = tw[11:8];                          // signed exponent -8 .. 7
-            wire [3:0] sh = {~e[3], e[2:0]};                  // 8 + exp: 0 .. 15
-            wire [9:0] f0 = var_val(tw[15:12], s_x[XTR_W-1:1], s_y[YTR_W-1:1], s_w, s_r);
-            wire [9:0] f1 = var_val(tw[19:16], s_x[XTR_W-1:1], s_y[YTR_W-1:1], s_w, s_r);
-            wire [9:0] f2 = var_val(tw[23:20], s_x[XTR_W-1:1], s_y[YTR_W-1:1], s_w, s_r);
-            wire [9:0] f3 = var_val(tw[27:24], s_x[XTR_W-1:1], s_y[YTR_W-1:1], s_w, s_r);
-            // |const| <= 127, |v| <= 256: |product| < 2^39, so 48-bit products never overflow
-            wire signed [47:0] m0 = $signed({{40{tw[7]}}, tw[7:0]});
-            wire signed [47:0] m1 = m0 * $signed({{38{f0[9]}}, f0});
-            wire signed [47:0] m2 = m1 * $signed({{38{f1[9]}}, f1});
-            wire signed [47:0] m3 = m2 * $signed({{38{f2[9]}}, f2});
-            wire signed [47:0] m4 = m3 * $signed({{38{f3[9]}}, f3});
-            assign term_val[gt] = {{16{m4[47]}}, m4} << sh;    // < 2^54: exact in 64 bits
+            assign prog[gt*TERM_W +: TERM_W] = rprog_mem[{qe_rule, TERM}];
         end
     endgenerate
-`ifdef PERF_NO_INTERP
-    wire [63:0] acc = 64'd0;
-    wire unused_perf = &{1'b0, term_val[0], term_val[1], term_val[2], term_val[3], term_val[4], term_val[5], term_val[6], term_val[7]};
-`else
-    wire [63:0] acc = term_val[0] + term_val[1] + term_val[2] + term_val[3] + term_val[4] + term_val[5]
-                      + term_val[6] + term_val[7];
-`endif
-
-    // ------------------------------------------------------------------ weight (fixed.round_dw, apply_dw)
-    wire w_draw = (acc[7:0] != 8'd0);                          // an exact dw needs no random bits
 `ifdef MUTANT_DW_FLOOR
     // planted defect for the mutation test: dw floors (the draw is made, its bits unused)
     wire [7:0] rnd8 = 8'd0;
 `else
-    wire [7:0] rnd8 = w_draw ? lfsr_nx[31:24] : 8'd0;
+    wire [7:0] rnd8 = lfsr_nx[31:24];
 `endif
-    wire signed [63:0] acc_r = $signed(acc + {56'd0, rnd8});
-    wire signed [63:0] dw = acc_r >>> 8;                       // floor, negative values too
-    wire signed [63:0] w_sum = $signed({{55{s_w[WEIGHT_BITS-1]}}, s_w}) + dw;
-    wire signed [63:0] w_lo = $signed({{55{wmin[WEIGHT_BITS-1]}}, wmin});
-    wire signed [63:0] w_hi = $signed({{55{wmax[WEIGHT_BITS-1]}}, wmax});
-    wire signed [63:0] w_new = (w_sum > w_hi) ? w_hi : ((w_sum < w_lo) ? w_lo : w_sum);
 
     // ------------------------------------------------------------------ next-state process
     localparam integer LAST_T_I = C_TRACE_UPDATE - 1;
@@ -328,7 +344,7 @@ module learning_unit #(
     always @* begin
         state_next = state_reg; sub_next = sub_reg; pi_next = pi_reg; ni_next = ni_reg; qn_next = qn_reg;
         q_next = q_reg; j_next = j_reg; jend_next = jend_reg; ep_next = ep_reg; spk_next = spk_reg;
-        lfsr_next = lfsr_reg; cyc_next = cyc_reg; nsyn_next = nsyn_reg; ntr_next = ntr_reg; nep_next = nep_reg;
+        cyc_next = cyc_reg; nsyn_next = nsyn_reg; ntr_next = ntr_reg; nep_next = nep_reg;
         x_we = 1'b0; y_we = 1'b0; q_we = 1'b0; w_we = 1'b0; spk_clr = 1'b0; fin = 1'b0; to_c = 1'b0;
         x_wdata = xw; y_wdata = yw;
 
@@ -344,7 +360,6 @@ module learning_unit #(
                 sub_next = sub_inc;
                 if (sub_last_t) begin
                     sub_next = {SUB_W{1'b0}}; ntr_next = ntr_reg + 1'b1;
-                    if (t_draw) lfsr_next = lfsr_nx;
                     case (state_reg)
                         L_X1: begin
                             x_we = 1'b1; x_wdata = {x0e, xw[14:8], t_new, bnd ? 1'b0 : x0e};
@@ -391,7 +406,6 @@ module learning_unit #(
                 sub_next = sub_inc;
                 if (sub_last_s) begin
                     sub_next = {SUB_W{1'b0}}; nsyn_next = nsyn_reg + 1'b1; w_we = 1'b1;
-                    if (w_draw) lfsr_next = lfsr_nx;
                     if (j_inc != jend_reg) j_next = j_inc;
                     else if (q_inc != qn_reg) begin q_next = q_inc; j_next = qf_start; jend_next = qf_end; end
                     else fin = 1'b1;
@@ -431,6 +445,7 @@ module learning_unit #(
             ni_reg <= {(NEURON_AW + 1){1'b0}}; qn_reg <= {(AXON_AW + 1){1'b0}}; q_reg <= {(AXON_AW + 1){1'b0}};
             j_reg <= 16'd0; jend_reg <= 16'd0; ep_reg <= 1'b0; spk_reg <= 1'b0;
             cyc_reg <= {CW{1'b0}}; nsyn_reg <= {CW{1'b0}}; ntr_reg <= {CW{1'b0}}; nep_reg <= 1'b0;
+            wq_we_reg <= 1'b0; wq_addr_reg <= {SYN_AW{1'b0}}; wq_w_reg <= 9'd0;
 `ifndef SYNTHESIS
             if (load) begin
                 $sformat(fname, "%0s/p%0d/core%0d_lcfg.mem", memdir, load_prog, CORE_ID);
@@ -462,8 +477,19 @@ module learning_unit #(
             if (state_reg != L_IDLE || go) begin
                 state_reg <= state_next; sub_reg <= sub_next; pi_reg <= pi_next; ni_reg <= ni_next;
                 qn_reg <= qn_next; q_reg <= q_next; j_reg <= j_next; jend_reg <= jend_next; ep_reg <= ep_next;
-                spk_reg <= spk_next; lfsr_reg <= lfsr_next; cyc_reg <= cyc_next; nsyn_reg <= nsyn_next;
+                spk_reg <= spk_next; cyc_reg <= cyc_next; nsyn_reg <= nsyn_next;
                 ntr_reg <= ntr_next; nep_reg <= nep_next;
+            end
+            // the operation that ends in this cycle: a trace op draws for a non-zero trace; a SYN op
+            // evaluates the rule program, draws for an accumulator with a fraction and writes the weight
+            if ((x_we || y_we) && t_draw) lfsr_reg <= lfsr_nx;
+            wq_we_reg <= w_we;
+            if (w_we) begin
+                wq_addr_reg <= j_reg[SYN_AW-1:0];
+                wq_w_reg <= new_weight(rule_acc(prog, xw[XTR_W-1:1], yw[YTR_W-1:1], syn_weight, rew), syn_weight,
+                                       wmin, wmax, rnd8);
+                if ((rule_acc(prog, xw[XTR_W-1:1], yw[YTR_W-1:1], syn_weight, rew) & 64'hff) != 64'd0)
+                    lfsr_reg <= lfsr_nx;
             end
             // memory write ports
             if (x_we) xtr_mem[x_addr] <= x_wdata;
@@ -482,8 +508,9 @@ module learning_unit #(
     assign row_addr = pl_row;
     assign neu_addr = nl_neu;
     assign syn_addr = j_reg[SYN_AW-1:0];
-    assign syn_we = w_we;
-    assign syn_wdata = w_new[WEIGHT_BITS-1:0];
+    assign syn_we = wq_we_reg;
+    assign syn_waddr = wq_addr_reg;
+    assign syn_wdata = wq_w_reg;
 
     genvar gd;
     generate
@@ -508,8 +535,8 @@ module learning_unit #(
 
     // fields this build does not use (wider table words, debug address bits, the neuron field of nlist)
     wire unused_ok = &{1'b0, pl, nl, qe, qf[AXON_AW-1:0], qf[QUE_W-1:AXON_AW + 32], prm[16:0],
-                       dbg_addr, lrow_mem[pre_row][6:0], w_new[63:WEIGHT_BITS], unused_mutant, t_sum[11:0],
-                       t_add[8:7], lcfg_mem[4], lcfg_mem[6], lcfg_mem[7], s_x[0], s_y[0]};
+                       dbg_addr, lrow_mem[pre_row][6:0], unused_mutant, t_sum[11:0], t_add[8:7], lcfg_mem[4],
+                       lcfg_mem[6], lcfg_mem[7]};
 
 endmodule
 

@@ -298,7 +298,7 @@ def test_missing_file_and_wrong_source_type(tmp_path):
 def test_file_that_is_not_a_mapping(tmp_path, text):
     path = tmp_path / "x.yaml"
     path.write_text(text)
-    raises(path, "", r"expected a run config mapping with keys chip, network, run, stimulus, got ")
+    raises(path, "", r"expected a run config mapping with keys chip, network, run, stimulus, task, got ")
 
 
 def test_exponent_floats_are_numbers_as_in_yaml_1_2(tmp_path):
@@ -356,7 +356,7 @@ def test_apply_overrides_values_are_yaml():
     ("=1", "--set", r"malformed path"),
     ("run.timesteps", "--set", r"expected PATH=VALUE, got 'run.timesteps'"),
     ("run.timesteps=[1", "--set run.timesteps:1:3", r"invalid YAML"),
-    ("run.timestep=5", "run", r"unknown key 'timestep'; valid keys: dt_ms, outputs, probes, seed, timesteps; "
+    ("run.timestep=5", "run", r"unknown key 'timestep'; valid keys: dt_ms, outputs, probes, schedule, seed, timesteps; "
                               r"did you mean 'timesteps'\?"),
 ])
 def test_bad_overrides(override, path, message):
@@ -371,7 +371,7 @@ def test_override_of_non_string_is_an_error():
 # ---------------------------------------------------------------- validation rules
 RULES = [
     # top level and network
-    ("netwrok=1", "", r"unknown top-level key 'netwrok'; valid keys: chip, network, run, stimulus; "
+    ("netwrok=1", "", r"unknown top-level key 'netwrok'; valid keys: chip, network, run, stimulus, task; "
                       r"did you mean 'network'\?"),
     ("network=[]", "network", r"expected a mapping with keys populations, projections, got a list"),
     ("network.populations=[]", "network.populations", r"expected a list of at least 1 item\(s\), got 0"),
@@ -552,7 +552,7 @@ RULES = [
     ("stimulus.inp={type: poisson, rate_hz: 1, start_step: 10, stop_step: 5}", "stimulus.inp.stop_step",
      r"stop_step \(5\) is before start_step \(10\)"),
     # run, probes and outputs
-    ("run=5", "run", r"expected a mapping with keys dt_ms, outputs, probes, seed, timesteps, got 5"),
+    ("run=5", "run", r"expected a mapping with keys dt_ms, outputs, probes, schedule, seed, timesteps, got 5"),
     ("run.timesteps=ten", "run.timesteps", r"^expected a positive integer, got 'ten'$"),
     ("run.timesteps=0", "run.timesteps", r"expected a positive integer, got 0"),
     ("run.timesteps=true", "run.timesteps", r"got true"),
