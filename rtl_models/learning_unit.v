@@ -214,7 +214,21 @@ module learning_unit #(
     wire [31:0] lfsr_nx = lf2 ^ {lf2[26:0], 5'd0};
 
     // ------------------------------------------------------------------ trace datapath (fixed.trace_step)
-    // x <- min(((x * (4096 - d) + rnd12) >> 12) + impulse * spiked, 127); one trace per operation
+    // x <- min(((x * (4096 - d) + rnd) >> 12) + impulse * spiked, 127); evaluated in the register
+    // process on the edge that ends a trace op (as rule_acc below)
+    /* verilator lint_off UNUSEDSIGNAL */      // the 12 fraction bits of sum are shifted out
+    function [TRACE_BITS-1:0] trace_step(input [TRACE_BITS-1:0] x, input [DECAY_BITS-1:0] d,
+                                         input [TRACE_BITS-1:0] imp, input spk, input [11:0] rnd);
+        reg [20:0] sum;
+        reg [8:0] y;
+        begin
+            sum = {14'd0, x} * {8'd0, 13'd4096 - {1'b0, d}} + {9'd0, rnd};   // <= 127 * 4096 + 4095 < 2^20
+            y = sum[20:12] + (spk ? {2'b00, imp} : 9'd0);
+            trace_step = (y > 9'd127) ? {TRACE_BITS{1'b1}} : y[TRACE_BITS-1:0];
+        end
+    endfunction
+    /* verilator lint_on UNUSEDSIGNAL */
+    // the trace register of this op, its parameters and spike flag
     reg [TRACE_BITS-1:0] t_cur, t_imp;
     reg [DECAY_BITS-1:0] t_dec;
     reg t_spk;
@@ -241,12 +255,6 @@ module learning_unit #(
     wire [11:0] rnd12 = t_draw ? lfsr_nx[31:20] : 12'd0;
     wire unused_mutant = &{1'b0, lfsr_nx[19:0]};
 `endif
-    wire [12:0] t_mul = 13'd4096 - {1'b0, t_dec};             // 1 .. 4096
-    wire [19:0] t_prod = {13'd0, t_cur} * {7'd0, t_mul};       // <= 127 * 4096 < 2^20
-    wire [20:0] t_sum = {1'b0, t_prod} + {9'd0, rnd12};
-    wire [8:0] t_dcy = t_sum[20:12];                           // <= 127
-    wire [8:0] t_add = t_dcy + (t_spk ? {2'b00, t_imp} : 9'd0);
-    wire [TRACE_BITS-1:0] t_new = (t_add > 9'd127) ? 7'd127 : t_add[TRACE_BITS-1:0];
 
     // ------------------------------------------------------------------ rule interpreter (kernels.rule_acc)
     // the value (10-bit signed) of variable `code`: 0 the constant 1, then x0 x1 x2 y0 y1 y2 y3 w r
@@ -305,15 +313,10 @@ module learning_unit #(
         end
     endfunction
 
-    // operands of the SYN op: the program of the queued row's rule, its x, the target's y and r, w
-    wire [MAX_TERMS*TERM_W-1:0] prog;
-    genvar gt;
-    generate
-        for (gt = 0; gt < MAX_TERMS; gt = gt + 1) begin : g_term
-            localparam [2:0] TERM = gt;
-            assign prog[gt*TERM_W +: TERM_W] = rprog_mem[{qe_rule, TERM}];
-        end
-    endgenerate
+    // the SYN op's program: the terms of the queued row's rule (read on the op's last edge only)
+`define LU_PROG {rprog_mem[{qe_rule, 3'd7}], rprog_mem[{qe_rule, 3'd6}], rprog_mem[{qe_rule, 3'd5}], \
+                 rprog_mem[{qe_rule, 3'd4}], rprog_mem[{qe_rule, 3'd3}], rprog_mem[{qe_rule, 3'd2}], \
+                 rprog_mem[{qe_rule, 3'd1}], rprog_mem[{qe_rule, 3'd0}]}
 `ifdef MUTANT_DW_FLOOR
     // planted defect for the mutation test: dw floors (the draw is made, its bits unused)
     wire [7:0] rnd8 = 8'd0;
@@ -339,14 +342,11 @@ module learning_unit #(
     wire y0e = yw[0] | neu_spiked;
 
     reg x_we, y_we, q_we, w_we, spk_clr, fin, to_c;
-    reg [XTR_W-1:0] x_wdata;
-    reg [YTR_W-1:0] y_wdata;
     always @* begin
         state_next = state_reg; sub_next = sub_reg; pi_next = pi_reg; ni_next = ni_reg; qn_next = qn_reg;
         q_next = q_reg; j_next = j_reg; jend_next = jend_reg; ep_next = ep_reg; spk_next = spk_reg;
         cyc_next = cyc_reg; nsyn_next = nsyn_reg; ntr_next = ntr_reg; nep_next = nep_reg;
         x_we = 1'b0; y_we = 1'b0; q_we = 1'b0; w_we = 1'b0; spk_clr = 1'b0; fin = 1'b0; to_c = 1'b0;
-        x_wdata = xw; y_wdata = yw;
 
         case (state_reg)
             L_IDLE: begin       // the start of a learn phase, committed on `go` (register process)
@@ -362,8 +362,7 @@ module learning_unit #(
                     sub_next = {SUB_W{1'b0}}; ntr_next = ntr_reg + 1'b1;
                     case (state_reg)
                         L_X1: begin
-                            x_we = 1'b1; x_wdata = {x0e, xw[14:8], t_new, bnd ? 1'b0 : x0e};
-                            spk_clr = 1'b1; spk_next = spk_pre;
+                            x_we = 1'b1; spk_clr = 1'b1; spk_next = spk_pre;
                             if (bnd) begin
                                 ep_next = 1'b1;
                                 if (row_start != row_end) begin q_we = 1'b1; qn_next = qn_reg + 1'b1; end
@@ -371,20 +370,19 @@ module learning_unit #(
                             state_next = L_X2;
                         end
                         L_X2: begin
-                            x_we = 1'b1; x_wdata = {xw[15], t_new, xw[7:0]};
+                            x_we = 1'b1;
                             if (pi_inc != n_plist) begin pi_next = pi_inc; state_next = L_X1; end
                             else if (n_nlist != {(NEURON_AW + 1){1'b0}}) state_next = L_Y1;
                             else to_c = 1'b1;
                         end
                         L_Y1: begin
-                            y_we = 1'b1; y_wdata = {y0e, yw[21:8], t_new, bnd ? 1'b0 : y0e};
-                            spk_next = neu_spiked; state_next = L_Y2;
+                            y_we = 1'b1; spk_next = neu_spiked; state_next = L_Y2;
                         end
                         L_Y2: begin
-                            y_we = 1'b1; y_wdata = {yw[22:15], t_new, yw[7:0]}; state_next = L_Y3;
+                            y_we = 1'b1; state_next = L_Y3;
                         end
                         default: begin                             // L_Y3
-                            y_we = 1'b1; y_wdata = {yw[22], t_new, yw[14:0]};
+                            y_we = 1'b1;
                             if (ni_inc != n_nlist) begin ni_next = ni_inc; state_next = L_Y1; end
                             else to_c = 1'b1;
                         end
@@ -486,14 +484,25 @@ module learning_unit #(
             wq_we_reg <= w_we;
             if (w_we) begin
                 wq_addr_reg <= j_reg[SYN_AW-1:0];
-                wq_w_reg <= new_weight(rule_acc(prog, xw[XTR_W-1:1], yw[YTR_W-1:1], syn_weight, rew), syn_weight,
+                wq_w_reg <= new_weight(rule_acc(`LU_PROG, xw[XTR_W-1:1], yw[YTR_W-1:1], syn_weight, rew), syn_weight,
                                        wmin, wmax, rnd8);
-                if ((rule_acc(prog, xw[XTR_W-1:1], yw[YTR_W-1:1], syn_weight, rew) & 64'hff) != 64'd0)
+                if ((rule_acc(`LU_PROG, xw[XTR_W-1:1], yw[YTR_W-1:1], syn_weight, rew) & 64'hff) != 64'd0)
                     lfsr_reg <= lfsr_nx;
             end
             // memory write ports
-            if (x_we) xtr_mem[x_addr] <= x_wdata;
-            if (y_we) ytr_mem[y_addr] <= y_wdata;
+            // X1 / Y1 also update x0 / y0: x0e = x0 | spiked for this timestep's rules, the kept value
+            // cleared on the rule's epoch boundary
+            if (x_we)
+                xtr_mem[x_addr] <= (state_reg == L_X1)
+                    ? {x0e, xw[14:8], trace_step(t_cur, t_dec, t_imp, t_spk, rnd12), bnd ? 1'b0 : x0e}
+                    : {xw[15], trace_step(t_cur, t_dec, t_imp, t_spk, rnd12), xw[7:0]};
+            if (y_we)
+                case (state_reg)
+                    L_Y1: ytr_mem[y_addr] <= {y0e, yw[21:8], trace_step(t_cur, t_dec, t_imp, t_spk, rnd12),
+                                              bnd ? 1'b0 : y0e};
+                    L_Y2: ytr_mem[y_addr] <= {yw[22:15], trace_step(t_cur, t_dec, t_imp, t_spk, rnd12), yw[7:0]};
+                    default: ytr_mem[y_addr] <= {yw[22], trace_step(t_cur, t_dec, t_imp, t_spk, rnd12), yw[14:0]};
+                endcase
             if (q_we) que_mem[qn_reg[AXON_AW-1:0]] <= {rule, row_end, row_start, pl_row};
             if (spk_clr) xspk_mem[pl_row] <= 1'b0;
             if (pre_valid && plastic_pre) xspk_mem[pre_row] <= 1'b1;     // deliver and learn never overlap
@@ -535,9 +544,10 @@ module learning_unit #(
 
     // fields this build does not use (wider table words, debug address bits, the neuron field of nlist)
     wire unused_ok = &{1'b0, pl, nl, qe, qf[AXON_AW-1:0], qf[QUE_W-1:AXON_AW + 32], prm[16:0],
-                       dbg_addr, lrow_mem[pre_row][6:0], unused_mutant, t_sum[11:0], t_add[8:7], lcfg_mem[4],
+                       dbg_addr, lrow_mem[pre_row][6:0], unused_mutant, lcfg_mem[4],
                        lcfg_mem[6], lcfg_mem[7]};
 
 endmodule
 
+`undef LU_PROG
 `default_nettype wire

@@ -64,3 +64,32 @@ def weight_matrix_png(w: np.ndarray, cues: int, actions: int) -> bytes:
     fig.colorbar(im, ax=ax, label="weight mantissa")
     fig.tight_layout()
     return _png(fig)
+
+
+def weight_mosaic_png(weights: np.ndarray, labels: np.ndarray | None = None, side: int | None = None) -> bytes:
+    """Learned weights as images, one tile per output neuron (column of ``weights``, shape
+    (pixels, neurons)), laid out in one mosaic (one image, so hundreds of tiles draw quickly),
+    each tile labelled with its class in ``labels`` (-1: silent)."""
+    n_pix, n = weights.shape
+    side = side or int(round(np.sqrt(n_pix)))
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    cell = side + 1 + (side // 8 + 3 if labels is not None else 0)       # tile, gap, room for the label
+    top = cell - side - 1
+    mosaic = np.full((rows * cell, cols * (side + 1)), np.nan)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        mosaic[r * cell + top:r * cell + top + side, c * (side + 1):c * (side + 1) + side] = \
+            weights[:, k].reshape(side, -1)
+    fig, ax = plt.subplots(figsize=(min(16, 0.45 + cols * 0.55 * max(1, side / 14)),
+                                    min(16, 0.45 + rows * 0.62 * max(1, side / 14))))
+    cmap = plt.get_cmap("gray_r").with_extremes(bad="white")
+    ax.imshow(mosaic, cmap=cmap, vmin=0, vmax=max(1, np.nanmax(weights)), interpolation="nearest")
+    if labels is not None:
+        for k in range(n):
+            r, c = divmod(k, cols)
+            ax.text(c * (side + 1) + side / 2, r * cell + top - 0.6, str(labels[k]), ha="center", va="bottom",
+                    fontsize=6)
+    ax.axis("off")
+    fig.tight_layout()
+    return _png(fig)

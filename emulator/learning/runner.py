@@ -511,10 +511,9 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
     np.save(buf, w)
     atomic_write(out / "weights.npy", lambda f: f.write(buf.getvalue()))
     files["weights_npy"] = str(out / "weights.npy")
-    from ..io.plots import weight_images_png
-    from .plots import learning_curve_png
+    from .plots import learning_curve_png, weight_mosaic_png
     if plastic_in:
-        files["weights_png"] = _png(out / "weights.png", weight_images_png(w, neuron_class))
+        files["weights_png"] = _png(out / "weights.png", weight_mosaic_png(w, neuron_class))
     if curve:
         files["learning_curve"] = _png(out / "learning_curve.png", learning_curve_png(
             np.array([c["train_images"] for c in curve]), np.array([c["accuracy"] for c in curve]),

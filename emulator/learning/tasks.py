@@ -13,7 +13,8 @@ import numpy as np
 
 def assign_labels(responses: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
     """Class of each neuron: the class whose images it answered most (mean count); -1 if silent."""
-    mean = np.stack([responses[labels == c].mean(axis=0) for c in range(n_classes)])
+    mean = np.stack([responses[labels == c].mean(axis=0) if np.any(labels == c) else np.zeros(responses.shape[1])
+                     for c in range(n_classes)])          # a class without images names no neuron
     out = mean.argmax(axis=0)
     out[mean.max(axis=0) == 0] = -1
     return out

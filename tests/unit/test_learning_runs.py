@@ -223,3 +223,23 @@ def test_same_seed_same_bits(tmp_path):
     assert np.array_equal(runs[0], runs[1])
     other = _weights_after(plast, 30, tmp_path / "o", run={"seed": 6}, stimulus=stim)[0]
     assert not np.array_equal(runs[0], other)
+
+
+def test_classify_task_sets_r_from_the_labels(tmp_path):
+    """third_factor {from: labels} in a classify task: r = match in the label's group, other elsewhere,
+    image by image. With dw = 2^-2*r (no spike needed), match 4 and other -4, each neuron's weights
+    move by +4 per image of its class and -4 per other image: w = 100 + 8 * n_c - 4 * N exactly."""
+    from emulator.learning.tasks import load_dataset
+    pytest.importorskip("sklearn")
+    n = 20
+    cfg = _digits({"train": {"limit": n, "present": 4, "rest": 0}, "test": {"present": 1}})
+    cfg["network"]["populations"][1]["size"] = 10
+    cfg["network"]["projections"][0].update(weight=100, plasticity={
+        "dw": "2^-2*r", "third_factor": {"from": "labels", "match": 4, "other": -4}})
+    b = build(ne.load_config(cfg))
+    rep = run_learning(b, tmp_path, progress=False)
+    _, ytr, _, _ = load_dataset("digits")
+    counts = np.bincount(ytr[:n], minlength=10)
+    w = np.load(tmp_path / "weights.npy")
+    assert (w == 100 + 8 * counts[None, :] - 4 * n).all()
+    assert rep["train_images"] == n
