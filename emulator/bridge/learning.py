@@ -247,7 +247,7 @@ def run_stepwise(sim, rec, host_ptr, host_ids, timesteps: int) -> tuple[int, dic
         if run_chunk(t, t + 1, sim.tables, image.params, sim.state, buf, host_ptr[t:t + 2], host_ids, sub) != t + 1:
             break
         t_end = t + 1
-        if buf.xtr.shape[0]:
+        if image.n_rules:               # learning buffers exist (any of them may have 0 rows)
             x[t] = buf.xtr[:, 1:4]
             y[t] = buf.ytr
             lfsr[t] = buf.lfsr
