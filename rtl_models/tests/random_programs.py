@@ -67,14 +67,21 @@ def random_config(seed: int) -> RunConfig:
                      RunSettings(timesteps=timesteps, dt_ms=1.0, seed=seed))
 
 
-def random_program(seed: int) -> Program:
-    """The program of ``seed`` (a few seeds do not map onto 4 cores: the next sub-seed is used)."""
-    for attempt in range(20):
-        cfg = random_config(seed * 100 + attempt)
+def first_fitting(make_config, seed: int, attempts: int):
+    """(config, build) of the first sub-seed ``seed * 100 + k`` whose network maps onto the
+    4-core RTL top (a few random networks do not)."""
+    for attempt in range(attempts):
+        cfg = make_config(seed * 100 + attempt)
         try:
             b = build(cfg)
         except MappingError:
             continue
         if b.image.n_cores <= 4:
-            return Program(b.image, b.stimulus, cfg.run.timesteps, f"random seed {seed}")
-    raise RuntimeError(f"no random program for seed {seed}")
+            return cfg, b
+    raise RuntimeError(f"no random program for seed {seed} that fits 4 cores")
+
+
+def random_program(seed: int) -> Program:
+    """The program of ``seed`` (a few seeds do not map onto 4 cores: the next sub-seed is used)."""
+    cfg, b = first_fitting(random_config, seed, 20)
+    return Program(b.image, b.stimulus, cfg.run.timesteps, f"random seed {seed}")

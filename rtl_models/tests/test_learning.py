@@ -87,20 +87,12 @@ def random_plastic_config(seed: int):
 def random_plastic_program(seed: int):
     """The plastic program of ``seed`` (sub-seeds that do not map onto 4 cores are skipped); a
     quarter of them set a random reward r per neuron."""
-    from emulator.api import build
     from emulator.bridge.cosim import Program
-    from emulator.errors import MappingError
-    for attempt in range(40):
-        cfg = random_plastic_config(seed * 100 + attempt)
-        try:
-            b = build(cfg)
-        except MappingError:
-            continue
-        if b.image.n_cores <= 4:
-            rng = np.random.default_rng([seed, 9])
-            reward = rng.integers(-128, 128, b.image.n_neurons) if rng.random() < 0.25 else None
-            return Program(b.image, b.stimulus, cfg.run.timesteps, f"plastic seed {seed}", reward)
-    raise RuntimeError(f"no random plastic program for seed {seed}")
+    from random_programs import first_fitting
+    cfg, b = first_fitting(random_plastic_config, seed, 40)
+    rng = np.random.default_rng([seed, 9])
+    reward = rng.integers(-128, 128, b.image.n_neurons) if rng.random() < 0.25 else None
+    return Program(b.image, b.stimulus, cfg.run.timesteps, f"plastic seed {seed}", reward)
 
 
 def _family_stats(programs, results) -> dict:
