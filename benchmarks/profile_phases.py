@@ -20,20 +20,19 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import emulator as ne  # noqa: E402
-from emulator._jit import kernel  # noqa: E402
+from emulator._jit import step_kernel  # noqa: E402
 from emulator.engine import Simulation  # noqa: E402
 from emulator.engine import kernels as K  # noqa: E402
 
 
-@kernel
+@step_kernel
 def _updates(steps, tb, p, s, buf, cnt):
     for t in range(steps):
         K.update(t, 0, tb, p, s, buf, cnt)
 
 
-@kernel
-def _delivers(steps, tb, buf, spike_ptr, spike_ids, cnt):
-    no_host = np.zeros(0, np.int32)
+@step_kernel
+def _delivers(steps, tb, buf, spike_ptr, spike_ids, no_host, cnt):
     for t in range(steps):
         k = t % (spike_ptr.size - 1)
         n = spike_ptr[k + 1] - spike_ptr[k]
@@ -58,7 +57,7 @@ def main() -> None:
     res = sim.run(args.steps)
     full = res.wall_s
     n, steps = b.image.n_neurons, args.steps
-    cnt = np.zeros((b.image.n_cores, 6), np.int64)
+    cnt = np.zeros((b.image.n_cores, len(K.COUNTER_NAMES)), np.int64)
     _updates(1, sim.tables, b.image.params, sim.state, sim.buffers, cnt)
     t0 = time.perf_counter()
     _updates(steps, sim.tables, b.image.params, sim.state, sim.buffers, cnt)
@@ -66,10 +65,10 @@ def main() -> None:
     order = np.argsort(res.spike_t, kind="stable")
     ptr = np.searchsorted(res.spike_t[order], np.arange(steps + 1)).astype(np.int64)
     ids = res.spike_id[order].astype(np.int32)
-    _delivers(1, sim.tables, sim.buffers, ptr[:2], ids, cnt)
+    _delivers(1, sim.tables, sim.buffers, ptr[:2], ids, np.zeros(0, np.int32), cnt)
     cnt[:] = 0
     t0 = time.perf_counter()
-    _delivers(steps, sim.tables, sim.buffers, ptr, ids, cnt)
+    _delivers(steps, sim.tables, sim.buffers, ptr, ids, np.zeros(0, np.int32), cnt)
     dlv = time.perf_counter() - t0
     synops = int(cnt[:, K.SYNOPS].sum())
     rest = full - upd - dlv

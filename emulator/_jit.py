@@ -41,5 +41,10 @@ if not os.environ.get("NUMBA_CACHE_DIR"):
 #: decorator for private kernels: ``@kernel`` on a function of arrays and ints
 kernel = numba.njit(**JIT_OPTIONS)
 
+#: decorator for the kernels of the timestep loop, which never allocate: compiled
+#: without Numba's reference counting, so passing the struct-of-arrays tuples down
+#: the call tree costs no atomic incref/decref per array and call (~7 us per step)
+step_kernel = numba.njit(_nrt=False, **JIT_OPTIONS)
+
 #: decorator for kernels parallel over cores (``numba.prange``)
 parallel_kernel = numba.njit(parallel=True, **JIT_OPTIONS)

@@ -12,7 +12,7 @@ import numpy as np
 
 from numba import prange
 
-from .._jit import kernel, parallel_kernel
+from .._jit import parallel_kernel, step_kernel
 from ..fixed import weight_contribution
 from ..learning.kernels import learn_core, mark_pre
 from ..neurons.kernels import collect_spikes, update_range
@@ -74,6 +74,8 @@ class Buffers(NamedTuple):
     lfsr: np.ndarray         #: int64 (n_cores): each core's learning LFSR state
     noise_lfsr: np.ndarray   #: int64 (n_cores): each core's neuron-noise LFSR state
     tag: np.ndarray          #: int16 (n_synapses, or 0 without tag programs): synaptic tags t (learning)
+    learn_vals: np.ndarray   #: int64 (n_cores, N_CODES): scratch of the learn phase, rule variable values
+    learn_gate: np.ndarray   #: int8 (n_cores, rules, 2, 2): scratch of the learn phase, rule_gates
 
 
 class Recorder(NamedTuple):
@@ -85,7 +87,7 @@ class Recorder(NamedTuple):
     counters: np.ndarray     #: int64 (chunk, n_cores, len(COUNTER_NAMES))
 
 
-@kernel
+@step_kernel
 def _deliver_axon(t, a, tb, buf, cnt):
     """One input-axon event on core ``axon_core[a]``: accumulate its synapse row into the ring."""
     mask = buf.acc.shape[0] - 1
@@ -102,7 +104,7 @@ def _deliver_axon(t, a, tb, buf, cnt):
         bank[slot, base + np.int64(tb.syn_target[j])] += weight_contribution(np.int64(tb.syn_weight[j]), exp)
 
 
-@kernel
+@step_kernel
 def deliver(t, g, tb, buf, host_ids, cnt):
     """Phase 1 for the cores of thread group ``g``: route the spikes of step t-1
     (chip neurons, then host sources) to those of their axons that live there.
@@ -123,7 +125,7 @@ def deliver(t, g, tb, buf, host_ids, cnt):
                 _deliver_axon(t, a, tb, buf, cnt)
 
 
-@kernel
+@step_kernel
 def update(t, g, tb, p, s, buf, cnt):
     """Phase 2 for the cores of group ``g``: every neuron consumes ring slot t
     and steps; spike flags go to ``buf.fired``."""
@@ -136,7 +138,7 @@ def update(t, g, tb, p, s, buf, cnt):
         cnt[c, DENDRITE_UPDATES] += tb.core_dend[c]
 
 
-@kernel
+@step_kernel
 def learn(t, g, tb, buf, host_ids, cnt):
     """Phase 3 for the cores of group ``g``: traces every step, weight updates on
     learning-epoch boundaries (``emulator.learning.kernels``). Pre traces live per
@@ -152,7 +154,7 @@ def learn(t, g, tb, buf, host_ids, cnt):
         cnt[c, LEARN_EPOCHS] += n_ep
 
 
-@kernel
+@step_kernel
 def emit(tb, buf, cnt):
     """End of the update phase: collect the spikes core by core (the order a
     sequential core emits them) as next step's packets, and count packets and hops.
@@ -171,7 +173,7 @@ def emit(tb, buf, cnt):
     buf.n_pending[0] = n_sp
 
 
-@kernel
+@step_kernel
 def record(t, k, s, buf, rec):
     """Append this step's spikes and probed state to the recorder."""
     r = rec.n_rec[0]
@@ -187,7 +189,7 @@ def record(t, k, s, buf, rec):
         rec.probe_vals[k, j, 3] = s.u_inh[n]
 
 
-@kernel
+@step_kernel
 def cores_step(t, g, tb, p, s, buf, host_ids, cnt):
     """What the cores of group ``g`` do in timestep ``t``, phases in order:
 
@@ -204,7 +206,7 @@ def cores_step(t, g, tb, p, s, buf, host_ids, cnt):
     learn(t, g, tb, buf, host_ids, cnt)
 
 
-@kernel
+@step_kernel
 def step(t, k, tb, p, s, buf, host_ids, rec):
     """One barrier-synchronous timestep ``t`` on one thread (row ``k`` of the
     chunk's recorder): every core's phases, then the spikes become packets and
@@ -216,7 +218,7 @@ def step(t, k, tb, p, s, buf, host_ids, rec):
     record(t, k, s, buf, rec)
 
 
-@kernel
+@step_kernel
 def run_chunk(t0, t1, tb, p, s, buf, host_ptr, host_ids, rec):
     """Run steps ``t0 .. t1-1``; return the first step not run (< t1 when the spike buffer is full).
 

@@ -100,7 +100,7 @@ class Simulation:
                                np.zeros(max(n, 1), np.int32), np.zeros(1, np.int64),
                                np.zeros(8 * (n // 8 + 1), np.uint8), *learning_buffers(image),
                                np.array([noise_lfsr_seed(image.learn_seed, c) for c in range(image.n_cores)],
-                                        np.int64), tag_buffer(image))
+                                        np.int64), tag_buffer(image), *learning_scratch(image))
         self.probe_ids = np.array([image.population(p.population).first_id + i
                                    for p in self.probes for i in p.indices], np.int64)
         self.noc = NocModel(image)      # the network-on-chip, replayed after the engine (docs/router.md)
@@ -256,7 +256,8 @@ class Simulation:
                 raise ResumeError(f"{path} was written for a different chip image (config, seed or chip changed); "
                                   "rerun without --resume")
             self.state = NeuronState(*(z[f"state_{k}"].copy() for k in NeuronState._fields))
-            self.buffers = Buffers(*(z[f"buf_{k}"].copy() for k in Buffers._fields))
+            self.buffers = Buffers(*(z[f"buf_{k}"].copy() if f"buf_{k}" in z.files else getattr(self.buffers, k)
+                                     for k in Buffers._fields))
             if self.image.n_rules:
                 self.tables.syn_weight[:] = z["syn_weight"]
             self.t, self.t_start, self.wall_s = int(z["t"]), int(z["t_start"]), float(z["wall_s"])
@@ -285,6 +286,14 @@ def learning_buffers(image: ChipImage) -> tuple:
     return (np.zeros((image.n_axons, 4), np.int32), np.zeros((image.n_neurons, 4), np.int32),
             np.zeros(image.n_neurons, np.int32),
             np.array([learn_lfsr_seed(image.learn_seed, c) for c in range(image.n_cores)], np.int64))
+
+
+def learning_scratch(image: ChipImage) -> tuple:
+    """(learn_vals, learn_gate) of Buffers: per-core scratch rows of the learn phase, which
+    allocates nothing (the timestep kernels run without Numba's reference counting)."""
+    from ..learning.kernels import N_CODES
+    cores = image.n_cores if image.n_rules else 0
+    return np.zeros((cores, N_CODES), np.int64), np.zeros((cores, image.n_rules, 2, 2), np.int8)
 
 
 def tag_buffer(image: ChipImage) -> np.ndarray:

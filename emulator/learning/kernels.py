@@ -81,10 +81,10 @@ def _zero_terms(prog, x0, y0):
 
 
 @kernel
-def rule_gates(rule_prog, tag_prog):
-    """int8 (rules, 2, 2): ``[r, x0, y0]`` is 1 when both programs of rule r are 0 for certain."""
+def rule_gates(rule_prog, tag_prog, g):
+    """Fill ``g``, int8 (rules, 2, 2): ``g[r, x0, y0]`` is 1 when both programs of rule r
+    are 0 for certain. (The learn phase runs without allocating: ``g`` is a scratch buffer.)"""
     n = rule_prog.shape[0]
-    g = np.zeros((n, 2, 2), np.int8)
     has_tag = tag_prog.shape[0] == n
     for r in range(n):
         for x0 in range(2):
@@ -93,7 +93,6 @@ def rule_gates(rule_prog, tag_prog):
                 if z and has_tag:
                     z = _zero_terms(tag_prog[r], x0, y0)
                 g[r, x0, y0] = 1 if z else 0
-    return g
 
 
 @kernel
@@ -137,7 +136,8 @@ def learn_core(t, c, tb, buf):
         n_traces += 3
     n_syn = 0
     epochs = 0
-    vals = np.zeros(N_CODES, np.int64)
+    vals = buf.learn_vals[c]            # this core's scratch: groups never share one
+    vals[:] = 0
     vals[V_ONE] = 1
     base = tb.neuron_ptr[c]
     frac = (1 << ACC_FRAC_BITS) - 1
@@ -145,7 +145,8 @@ def learn_core(t, c, tb, buf):
     for n in range(tb.neuron_ptr[c], tb.neuron_ptr[c + 1]):
         if tb.neuron_rule[n] >= 0 and ytr[n, Y0] != 0:
             any_y0 = True
-    gates = rule_gates(tb.rule_prog, tb.tag_prog)
+    gates = buf.learn_gate[c]
+    rule_gates(tb.rule_prog, tb.tag_prog, gates)
     tags = buf.tag
     for a in range(tb.axon_ptr[c], tb.axon_ptr[c + 1]):
         r = tb.axon_rule[a]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import literally
 
-from .._jit import kernel
+from .._jit import kernel, step_kernel
 from ..fixed import (ACC_BITS, DU_OFFSET, DV_OFFSET, TH_MAX, U_BITS, V_MAX, V_MIN,
                      VTH_SHIFT, decay, dendrite_output, lfsr_next, noise_value, saturate, wrap)
 from .models import FLAG_ADAPT, FLAG_DEND, FLAG_DUAL, FLAG_NOISE_U, FLAG_NOISE_V, FLAG_SUBTRACT
@@ -80,7 +80,7 @@ def neuron_unit(a, a_inh, u, u_inh, v, th, ref,
 GENERIC = 255   #: specialization of cores whose neurons differ in ADAPT/DUAL, or use ADAPT, noise or dendrites
 
 
-@kernel
+@step_kernel
 def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, lfsr, c):
     """The neuron loop, compiled once per literal ``spec``: 0 (plain LIF/IF),
     FLAG_DUAL (separate inhibitory current) or GENERIC (every neuron's own
@@ -130,7 +130,7 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, lfsr, c):
     return count
 
 
-@kernel
+@step_kernel
 def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec, lfsr, c):
     """Update neurons ``lo..hi-1`` (of core ``c``): consume and clear their accumulator
     slot and step each neuron; ``fired[n]`` is set to 1 for those that spiked. Returns
@@ -161,7 +161,7 @@ def core_specialization(flags: np.ndarray, neuron_ptr: np.ndarray) -> np.ndarray
     return out
 
 
-@kernel
+@step_kernel
 def collect_spikes(lo, hi, fired, spikes, n_spikes):
     """Append the ids ``lo <= n < hi`` with ``fired[n]`` to ``spikes``; return the new count.
 
