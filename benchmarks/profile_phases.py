@@ -36,7 +36,8 @@ def _delivers(steps, tb, buf, spike_ptr, spike_ids, no_host, cnt):
     for t in range(steps):
         k = t % (spike_ptr.size - 1)
         n = spike_ptr[k + 1] - spike_ptr[k]
-        buf.pending[:n] = spike_ids[spike_ptr[k]:spike_ptr[k + 1]]
+        for i in range(n):
+            buf.pending[i] = spike_ids[spike_ptr[k] + i]
         buf.n_pending[0] = n
         K.deliver(t, 0, tb, buf, no_host, cnt)
 
