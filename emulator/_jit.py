@@ -46,5 +46,9 @@ kernel = numba.njit(**JIT_OPTIONS)
 #: the call tree costs no atomic incref/decref per array and call (~7 us per step)
 step_kernel = numba.njit(_nrt=False, **JIT_OPTIONS)
 
+#: decorator for a small per-element kernel that must become part of its caller's loop
+#: (inlined by Numba, not left to LLVM's size heuristics), so that loop can vectorize
+inline_kernel = numba.njit(inline="always", **JIT_OPTIONS)
+
 #: decorator for kernels parallel over cores (``numba.prange``)
 parallel_kernel = numba.njit(parallel=True, **JIT_OPTIONS)

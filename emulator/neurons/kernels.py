@@ -4,7 +4,7 @@
 integers (its plain-Python twin is ``tests/reference/neuron_ref.py``);
 ``update_range`` applies it to a contiguous range of neurons of one core.
 
-Ordering contract of one update (all integers, int64 intermediates):
+Ordering contract of one update (all integers; registers 24 bits, computed in int32 lanes):
 
 0. noisy neurons (FLAG_NOISE_U/V) step their core's noise LFSR once per update, in
    neuron order: ``noise = (2 * (r >> 24) - 255) * noise_amp`` (``fixed.noise_value``)
@@ -25,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 from numba import literally
 
-from .._jit import kernel, step_kernel
-from ..fixed import (ACC_BITS, DU_OFFSET, DV_OFFSET, TH_MAX, U_BITS, V_MAX, V_MIN,
-                     VTH_SHIFT, decay, dendrite_output, lfsr_next, noise_value, saturate, wrap)
+from .._jit import inline_kernel, kernel, step_kernel
+from ..fixed import (ACC_BITS, DU_OFFSET, DV_OFFSET, I32, TH_MAX, U_BITS, V_MAX, V_MIN,
+                     VTH_SHIFT, decay24, dendrite_output, lfsr_next, noise_value, saturate, wrap)
 from .models import FLAG_ADAPT, FLAG_DEND, FLAG_DUAL, FLAG_NOISE_U, FLAG_NOISE_V, FLAG_SUBTRACT
 
 FLAG_NOISE = FLAG_NOISE_U | FLAG_NOISE_V
@@ -44,36 +44,41 @@ def neuron_step(a, a_inh, u, u_inh, v, th, ref,
                        flags, 0, 0, 0)
 
 
-@kernel
+@inline_kernel
 def neuron_unit(a, a_inh, u, u_inh, v, th, ref,
                 du, du_inh, dv, vth, bias, refractory, dth, th_inc, flags, noise, dend_th, dend_sat):
-    """One timestep of one neuron unit; returns ``(u, u_inh, v, th, ref, spiked)``.
+    """One timestep of one neuron unit; returns ``(u, u_inh, v, th, ref, spiked)``, int32.
 
     ``bias`` is the effective bias ``mant << exp``; ``a``/``a_inh`` are the raw
     accumulator slots (wrapped to ACC_BITS here); ``noise`` is this update's LFSR
     noise (used with FLAG_NOISE_U/V); ``dend_th``/``dend_sat`` the dendritic
     mantissas (FLAG_DEND). Written with selects instead of branches, like the
-    hardware's muxes, so a loop over neurons vectorizes.
+    hardware's muxes, so a loop over neurons vectorizes; in 32-bit lanes (``I32``):
+    the registers are 24 bits, every sum below fits 26 bits and ``decay24`` splits
+    the multiplier so its products do too.
     """
     dual = (flags & FLAG_DUAL) != 0
     dend = (flags & FLAG_DEND) != 0
     adapt = (flags & FLAG_ADAPT) != 0
-    noise_u = noise if (flags & FLAG_NOISE_U) != 0 else 0
-    noise_v = noise if (flags & FLAG_NOISE_V) != 0 else 0
+    noise_u = I32(noise) if (flags & FLAG_NOISE_U) != 0 else I32(0)
+    noise_v = I32(noise) if (flags & FLAG_NOISE_V) != 0 else I32(0)
+    u, u_inh, v, th, ref = I32(u), I32(u_inh), I32(v), I32(th), I32(ref)
     free = ref == 0
-    u = wrap(decay(u, du, DU_OFFSET) + wrap(a, ACC_BITS) + noise_u, U_BITS)
-    u_inh = wrap(decay(u_inh, du_inh, DU_OFFSET) + wrap(a_inh, ACC_BITS), U_BITS) if dual | dend else u_inh
+    u = I32(wrap(I32(I32(decay24(u, I32(du), DU_OFFSET) + I32(wrap(I32(a), ACC_BITS))) + noise_u), U_BITS))
+    if dual | dend:
+        u_inh = I32(wrap(I32(decay24(u_inh, I32(du_inh), DU_OFFSET) + I32(wrap(I32(a_inh), ACC_BITS))), U_BITS))
     # the dendrite reaches the soma through its nonlinearity; an inh current directly
-    second = dendrite_output(u_inh, dend_th, dend_sat) if dend else u_inh
-    th = decay(th, dth, 0) if adapt else th
+    second = I32(dendrite_output(u_inh, I32(dend_th), I32(dend_sat))) if dend else u_inh
+    th = decay24(th, I32(dth), 0) if adapt else th
     # refractory: the voltage update is gated off (v holds), u keeps integrating
-    v_new = saturate(decay(v, dv, DV_OFFSET) + u + second + bias + noise_v, V_MIN, V_MAX)
-    theta = (vth << VTH_SHIFT) + th
+    v_sum = I32(I32(I32(I32(decay24(v, I32(dv), DV_OFFSET) + u) + second) + I32(bias)) + noise_v)
+    v_new = I32(saturate(v_sum, I32(V_MIN), I32(V_MAX)))
+    theta = I32(I32(I32(vth) << VTH_SHIFT) + th)
     spiked = free & (v_new > theta)
-    v_reset = v_new - theta if (flags & FLAG_SUBTRACT) != 0 else 0
+    v_reset = I32(v_new - theta) if (flags & FLAG_SUBTRACT) != 0 else I32(0)
     v = v_reset if spiked else (v_new if free else v)
-    ref = refractory if spiked else (ref if free else ref - 1)
-    th = min(th + (th_inc << VTH_SHIFT), TH_MAX) if spiked & adapt else th
+    ref = I32(refractory) if spiked else (ref if free else I32(ref - 1))
+    th = I32(min(I32(th + I32(I32(th_inc) << VTH_SHIFT)), I32(TH_MAX))) if spiked & adapt else th
     return u, u_inh, v, th, ref, spiked
 
 
@@ -96,33 +101,34 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, lfsr, c):
     r = lfsr[c] if spec == GENERIC else np.int64(0)
     for n in range(np.uint64(lo), np.uint64(hi)):
         f = p.flags[n] if spec == GENERIC else (p.flags[n] & FLAG_SUBTRACT) | np.uint8(spec)
-        a = np.int64(a_row[n])
+        a = a_row[n]
         a_row[n] = 0
-        a_inh = np.int64(0)
+        a_inh = I32(0)
         # the inh bank exists (is wider than 1) only when some neuron has FLAG_DUAL or FLAG_DEND
         if spec == FLAG_DUAL or (spec == GENERIC and (f & FLAG_PORT1) != 0):
-            a_inh = np.int64(a_inh_row[n])
+            a_inh = a_inh_row[n]
             a_inh_row[n] = 0
-        noise = np.int64(0)
-        dend_th = np.int64(0)
-        dend_sat = np.int64(0)
+        noise = I32(0)
+        dend_th = I32(0)
+        dend_sat = I32(0)
         if spec == GENERIC:
             if (f & FLAG_NOISE) != 0:
                 r = lfsr_next(r)
-                noise = noise_value(r, np.int64(p.noise_amp[n]))
-            dend_th = np.int64(p.dend_th[n])
-            dend_sat = np.int64(p.dend_sat[n])
+                noise = I32(noise_value(r, np.int64(p.noise_amp[n])))
+            dend_th = p.dend_th[n]
+            dend_sat = p.dend_sat[n]
         u, u_inh, v, th, ref, spiked = neuron_unit(
-            a, a_inh, np.int64(s.u[n]), np.int64(s.u_inh[n]), np.int64(s.v[n]),
-            np.int64(s.th[n]), np.int64(s.ref[n]),
-            np.int64(p.du[n]), np.int64(p.du_inh[n]), np.int64(p.dv[n]), np.int64(p.vth[n]),
-            np.int64(p.bias[n]), np.int64(p.refractory[n]), np.int64(p.dth[n]),
-            np.int64(p.th_inc[n]), f, noise, dend_th, dend_sat)
+            a, a_inh, s.u[n], s.u_inh[n], s.v[n], s.th[n], s.ref[n],
+            p.du[n], p.du_inh[n], p.dv[n], p.vth[n], p.bias[n], p.refractory[n], p.dth[n], p.th_inc[n],
+            f, noise, dend_th, dend_sat)
         s.u[n] = u
-        s.u_inh[n] = u_inh
         s.v[n] = v
-        s.th[n] = th
         s.ref[n] = ref
+        # a plain core's u_inh and th never change: no store (the loop's memory traffic is its cost)
+        if spec != 0:
+            s.u_inh[n] = u_inh
+        if spec == GENERIC:
+            s.th[n] = th
         fired[n] = spiked
         count += spiked
     if spec == GENERIC:
