@@ -15,7 +15,7 @@ from numba import prange
 from .._jit import parallel_kernel, step_kernel
 from ..fixed import weight_contribution
 from ..learning.kernels import learn_core, mark_pre
-from ..neurons.kernels import collect_spikes, update_range
+from ..neurons.kernels import GENERIC, collect_spikes, update_range
 
 # per-core, per-timestep counters (last axis of Recorder.counters)
 (AXON_EVENTS, SYNOPS, NEURON_UPDATES, SPIKES, PACKETS, HOPS, LEARN_SYNAPSES, TRACE_UPDATES, LEARN_EPOCHS,
@@ -128,14 +128,25 @@ def deliver(t, g, tb, buf, host_ids, cnt):
 @step_kernel
 def update(t, g, tb, p, s, buf, cnt):
     """Phase 2 for the cores of group ``g``: every neuron consumes ring slot t
-    and steps; spike flags go to ``buf.fired``."""
+    and steps; spike flags go to ``buf.fired`` (counted per core by ``emit``).
+
+    Neighbouring cores with the same plain specialization are one loop (a core's
+    neurons are contiguous ids): the loop's setup is paid once, not per core.
+    GENERIC cores run alone, each with its own noise LFSR."""
     slot = t & (buf.acc.shape[0] - 1)
-    for c in range(tb.group_ptr[g], tb.group_ptr[g + 1]):
-        lo, hi = tb.neuron_ptr[c], tb.neuron_ptr[c + 1]
-        cnt[c, SPIKES] += update_range(lo, hi, slot, buf.acc, buf.acc_inh, p, s, buf.fired, tb.core_spec[c],
-                                       buf.noise_lfsr, c)
-        cnt[c, NEURON_UPDATES] += hi - lo
-        cnt[c, DENDRITE_UPDATES] += tb.core_dend[c]
+    c, end = tb.group_ptr[g], tb.group_ptr[g + 1]
+    while c < end:
+        spec = tb.core_spec[c]
+        last = c + 1
+        if spec != GENERIC:
+            while last < end and tb.core_spec[last] == spec:
+                last += 1
+        update_range(tb.neuron_ptr[c], tb.neuron_ptr[last], slot, buf.acc, buf.acc_inh, p, s, buf.fired, spec,
+                     buf.noise_lfsr, c)
+        for k in range(c, last):
+            cnt[k, NEURON_UPDATES] += tb.neuron_ptr[k + 1] - tb.neuron_ptr[k]
+            cnt[k, DENDRITE_UPDATES] += tb.core_dend[k]
+        c = last
 
 
 @step_kernel
@@ -157,14 +168,13 @@ def learn(t, g, tb, buf, host_ids, cnt):
 @step_kernel
 def emit(tb, buf, cnt):
     """End of the update phase: collect the spikes core by core (the order a
-    sequential core emits them) as next step's packets, and count packets and hops.
-    Cores whose update counted no spike (``cnt[c, SPIKES]``) are not scanned."""
+    sequential core emits them) as next step's packets, and count spikes, packets
+    and hops. The flags are read eight at a time (``collect_spikes``)."""
     n_sp = 0
     for c in range(tb.neuron_ptr.size - 1):
-        if cnt[c, SPIKES] == 0:
-            continue
         first = n_sp
         n_sp = collect_spikes(tb.neuron_ptr[c], tb.neuron_ptr[c + 1], buf.fired, buf.pending, n_sp)
+        cnt[c, SPIKES] += n_sp - first
         for i in range(first, n_sp):
             n = buf.pending[i]
             cnt[c, PACKETS] += tb.out_ptr[n + 1] - tb.out_ptr[n]
