@@ -21,7 +21,7 @@ from ..errors import ResumeError
 from .cycle import RouterState, Stats, make_fabric, run
 from .mesh import PORTS, make_mesh
 from .stats import NocStats, grid
-from .traffic import build_traffic, count_links, out_tables, packets_per_step
+from .traffic import build_traffic, count_routes, out_tables, packets_per_step
 
 #: packets routed per kernel call (bounds the traffic arrays of one call to ~100 MB)
 BATCH_PACKETS = 1 << 22
@@ -53,6 +53,9 @@ class NocModel:
         self.link_load = np.zeros(n_routers * PORTS, np.int64)
         self.max_fifo = np.zeros(n_routers * PORTS, np.int64)
         self.host_packets = 0
+        # fast mode counts spikes per source and routes them only when the loads are read
+        self._sends = np.zeros(image.n_neurons, np.int64)
+        self._host_sends = np.zeros(image.host_out_ptr.size - 1, np.int64)
         self._history: list[tuple[np.ndarray, ...]] = []     # per chunk: last_arrival, stalls, inj_stalls
 
     # ------------------------------------------------------------------ running
@@ -64,6 +67,14 @@ class NocModel:
         emitted at step ``t0 + k`` (in ``host_ids``). Zero steps compile the kernels.
         """
         steps = deliver.shape[0]
+        if not self.cycle_mode:     # no per-step figures: only the link loads, summed per source
+            self._sends += np.bincount(np.asarray(spike_id, np.int64), minlength=self._sends.size)
+            emitted = np.asarray(host_ids[host_ptr[0]:host_ptr[-1]], np.int64)
+            self._host_sends += np.bincount(emitted, minlength=self._host_sends.size)
+            self.host_packets += int(np.diff(self.tables.host_out_ptr)[emitted].sum())
+            zeros = np.zeros(steps, np.int64)
+            self._history.append((zeros, zeros, zeros))
+            return NocChunk(zeros, np.zeros((steps, self.n_cores), np.int64), zeros, zeros)
         spike_t, spike_id = _datapath_order(np.asarray(spike_t, np.int64), np.asarray(spike_id, np.int64))
         host_ptr = np.asarray(host_ptr, np.int64)
         counts = packets_per_step(self.tables, t0, steps, spike_t, spike_id, host_ptr, host_ids)
@@ -78,10 +89,17 @@ class NocModel:
         self._history.append((out.last_arrival, out.stalls, out.inj_stalls))
         return out
 
-    def _route(self, tr, out: NocChunk) -> None:
-        if not self.cycle_mode:
-            count_links(self.width, self.mesh.source_fifo, tr, self.link_load)
+    def _flush(self) -> None:
+        """Fast mode: route the spikes counted since the last call into ``link_load``."""
+        if self.cycle_mode or not (self._sends.any() or self._host_sends.any()):
             return
+        tb = self.tables
+        count_routes(self.width, self.mesh.source_fifo, self.n_cores, tb.neuron_ptr, tb.out_ptr, tb.out_router,
+                     self._sends, tb.host_out_ptr, tb.host_out_router, self._host_sends, self.link_load)
+        self._sends[:] = 0
+        self._host_sends[:] = 0
+
+    def _route(self, tr, out: NocChunk) -> None:
         n = tr.src.size
         run(self.fabric, tr, self.state, Stats(self.link_load, self.max_fifo, np.zeros(n, np.int64), *out,
                                                np.zeros(n, np.int64), np.zeros((0, 4), np.int64),
@@ -90,6 +108,7 @@ class NocModel:
     # ------------------------------------------------------------------ results
     def stats(self) -> NocStats:
         """Everything routed so far (per-step figures of every chunk, concatenated)."""
+        self._flush()
         cols = list(zip(*self._history)) or [(), (), ()]
         last, stalls, inj = (np.concatenate(c) if c else np.zeros(0, np.int64) for c in cols)
         return NocStats(self.spec, self.width, self.height, grid(self.link_load, self.width, self.height).copy(),

@@ -132,3 +132,33 @@ def count_links(width, source_fifo, tr, link_load):
             o = xy_port_of(width, r, dst)
         link_load[r * PORTS + L] += 1
     return hops
+
+
+@kernel
+def count_routes(width, source_fifo, n_cores, neuron_ptr, out_ptr, out_router, sends, host_out_ptr, host_out_router,
+                 host_sends, link_load):
+    """Fast mode, from spike counts: neuron ``n`` spiked ``sends[n]`` times, host source ``h``
+    ``host_sends[h]`` times; add the packets of each of their output entries along its XY route.
+
+    The same link loads as ``count_links`` on the packets one by one (a route depends only on
+    the entry), in work per output entry instead of per packet.
+    """
+    for c in range(neuron_ptr.size - 1):
+        for n in range(neuron_ptr[c], neuron_ptr[c + 1]):
+            if sends[n] != 0:
+                for e in range(out_ptr[n], out_ptr[n + 1]):
+                    _add_route(width, source_fifo[c] // PORTS, out_router[e], sends[n], link_load)
+    for h in range(host_sends.size):
+        if host_sends[h] != 0:
+            for e in range(host_out_ptr[h], host_out_ptr[h + 1]):
+                _add_route(width, source_fifo[n_cores] // PORTS, host_out_router[e], host_sends[h], link_load)
+
+
+@kernel
+def _add_route(width, r, dst, count, link_load):
+    o = xy_port_of(width, r, dst)
+    while o != L:
+        link_load[r * PORTS + o] += count
+        r = neighbour(width, r, o)
+        o = xy_port_of(width, r, dst)
+    link_load[r * PORTS + L] += count
