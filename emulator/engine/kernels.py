@@ -13,6 +13,7 @@ import numpy as np
 from numba import prange
 
 from .._jit import parallel_kernel, step_kernel
+from .fanout import WORD_SHIFT
 from ..fixed import weight_contribution
 from ..learning.kernels import learn_core, mark_pre
 from ..neurons.kernels import GENERIC, collect_spikes, update_range
@@ -51,6 +52,13 @@ class Tables(NamedTuple):
     rule_param: np.ndarray   #: int32 (rules, 13): learning.kernels.RULE_PARAMS
     core_dend: np.ndarray    #: int64 (n_cores): two-compartment neurons of each core (their dendrite updates)
     tag_prog: np.ndarray     #: int32 (rules, MAX_TERMS, TERM_WORDS): tag (eligibility) programs, all 0: none
+    # source-major delivery tables (static images; fields of engine/fanout.Fanout), fan_ptr.size 1: none
+    fan_ptr: np.ndarray
+    fan_target: np.ndarray
+    fan_word: np.ndarray
+    fan_ent_ptr: np.ndarray
+    fan_ent_core: np.ndarray
+    fan_ent_len: np.ndarray
 
 
 class NeuronState(NamedTuple):
@@ -105,13 +113,43 @@ def _deliver_axon(t, a, tb, buf, cnt):
 
 
 @step_kernel
+def _deliver_source(t, s, g, lo, hi, tb, buf, cnt):
+    """Every event of one spike of source ``s`` on group ``g``'s cores (neurons ``lo..hi-1``),
+    from the source-major tables: the counters per output entry, then its synapses."""
+    for e in range(tb.fan_ent_ptr[s], tb.fan_ent_ptr[s + 1]):
+        c = tb.fan_ent_core[e]
+        if tb.core_group[c] == g:
+            cnt[c, AXON_EVENTS] += 1
+            cnt[c, SYNOPS] += tb.fan_ent_len[e]
+    mask = buf.acc.shape[0] - 1
+    for j in range(tb.fan_ptr[s], tb.fan_ptr[s + 1]):
+        n = np.int64(tb.fan_target[j])
+        if lo <= n < hi:
+            w = tb.fan_word[j]
+            slot = (t + ((w >> 1) & ((1 << (WORD_SHIFT - 1)) - 1))) & mask
+            if w & 1:
+                buf.acc_inh[slot, n] += w >> WORD_SHIFT
+            else:
+                buf.acc[slot, n] += w >> WORD_SHIFT
+
+
+@step_kernel
 def deliver(t, g, tb, buf, host_ids, cnt):
     """Phase 1 for the cores of thread group ``g``: route the spikes of step t-1
     (chip neurons, then host sources) to those of their axons that live there.
 
     Every group scans all packets and keeps its own, so groups never write the
-    same accumulator or counter and need no locks.
+    same accumulator or counter and need no locks. Static images read the
+    source-major tables (``tb.fan_*``), plastic ones the per-core rows.
     """
+    if tb.fan_ptr.size > 1:
+        lo, hi = tb.neuron_ptr[tb.group_ptr[g]], tb.neuron_ptr[tb.group_ptr[g + 1]]
+        n_neurons = tb.neuron_ptr[-1]
+        for i in range(buf.n_pending[0]):
+            _deliver_source(t, np.int64(buf.pending[i]), g, lo, hi, tb, buf, cnt)
+        for h in host_ids:
+            _deliver_source(t, n_neurons + h, g, lo, hi, tb, buf, cnt)
+        return
     for i in range(buf.n_pending[0]):
         n = buf.pending[i]
         for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):

@@ -21,6 +21,7 @@ from ..neurons.kernels import FLAG_PORT1, core_specialization
 from ..neurons.models import FLAG_DEND
 from ..router.model import NocModel
 from .accounting import soma_pass_start, step_cycles
+from .fanout import Fanout, fanout_tables
 from .kernels import COUNTER_NAMES, PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk, run_chunk_parallel
 
 COUNTERS = len(COUNTER_NAMES)
@@ -40,6 +41,19 @@ def resolve_threads(threads: int, n_cores: int) -> int:
         raise ValueError("threads must be >= 0")
     wanted = numba.config.NUMBA_NUM_THREADS if threads == 0 else threads
     return max(1, min(wanted, numba.config.NUMBA_NUM_THREADS, max(n_cores, 1)))
+
+
+DELIVERY_MODES = ("auto", "source", "core")
+
+
+def resolve_delivery(mode: str, image: ChipImage) -> str:
+    """Which delivery tables the engine reads: ``source`` (source-major copy, engine/fanout.py;
+    static images only) or ``core`` (the image's per-core rows). ``auto``: source when static."""
+    if mode not in DELIVERY_MODES:
+        raise ValueError(f"delivery must be one of {', '.join(DELIVERY_MODES)}, not {mode!r}")
+    if mode == "source" and image.n_rules:
+        raise ValueError("delivery 'source' needs a static image: this one learns (use 'auto' or 'core')")
+    return mode if mode != "auto" else ("core" if image.n_rules else "source")
 
 
 def thread_groups(neuron_ptr: np.ndarray, groups: int) -> np.ndarray:
@@ -73,8 +87,9 @@ class Simulation:
     """
 
     def __init__(self, image: ChipImage, stimulus: Stimulus | None = None, probes: tuple[ProbeSpec, ...] = (),
-                 threads: int = 1):
+                 threads: int = 1, delivery: str = "auto"):
         self.image = image
+        self.delivery = resolve_delivery(delivery, image)
         self.threads = resolve_threads(threads, image.n_cores)
         group_ptr = thread_groups(image.neuron_ptr, self.threads)
         self.stimulus = stimulus or Stimulus([])
@@ -89,7 +104,8 @@ class Simulation:
                              np.repeat(np.arange(group_ptr.size - 1), np.diff(group_ptr)).astype(np.int64),
                              group_ptr, core_specialization(image.params.flags, image.neuron_ptr),
                              image.axon_ptr, image.axon_rule, image.neuron_rule, image.rule_prog, image.rule_param,
-                             dendrites_per_core(image), image.tag_prog)
+                             dendrites_per_core(image), image.tag_prog,
+                             *(fanout_tables(image) if self.delivery == "source" else Fanout.empty()))
         zeros = [np.zeros(n, np.int32) for _ in range(3)]
         self.state = NeuronState(u=image.init_u.copy(), u_inh=zeros[0], v=image.init_v.copy(), th=zeros[1],
                                  ref=zeros[2])
@@ -229,7 +245,8 @@ class Simulation:
         """Hash of the image tables and parameters: a checkpoint only resumes the same chip image."""
         h = hashlib.sha256()
         tables = self.tables._replace(syn_weight=self.image.syn_weight, syn_target=self.image.syn_target,
-                                      syn_delay=self.image.syn_delay, axon_syn_ptr=self.image.axon_syn_ptr)  # as mapped
+                                      syn_delay=self.image.syn_delay, axon_syn_ptr=self.image.axon_syn_ptr,
+                                      **{f"fan_{k}": () for k in Fanout._fields})  # as mapped (fan_*: derived)
         rewiring = (self.image.rule_struct,) if self.structural is not None else ()   # docs/structural.md
         for arr in (*tables, *self.image.params, *rewiring):
             h.update(np.ascontiguousarray(arr).tobytes())
