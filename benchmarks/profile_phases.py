@@ -36,9 +36,10 @@ def _delivers(steps, tb, buf, spike_ptr, spike_ids, no_host, cnt):
     for t in range(steps):
         k = t % (spike_ptr.size - 1)
         n = spike_ptr[k + 1] - spike_ptr[k]
+        q = (t - 1) & 1               # deliver reads the spikes of step t-1 (one thread group)
         for i in range(n):
-            buf.pending[i] = spike_ids[spike_ptr[k] + i]
-        buf.n_pending[0] = n
+            buf.pending[q, i] = spike_ids[spike_ptr[k] + i]
+        buf.n_pending[q, 0] = n
         K.deliver(t, 0, tb, buf, no_host, cnt)
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.accounting import phase_cycles, step_cycles
-from ..engine.kernels import COUNTER_NAMES, PROBE_VARS, Recorder, run_chunk
-from ..engine.simulation import Simulation
+from ..engine.kernels import COUNTER_NAMES, PROBE_VARS, run_chunk
+from ..engine.simulation import Simulation, recorded_spikes
 from ..image import ChipImage
 from ..io.stimulus import Stimulus
 from .learning import learns, run_stepwise
@@ -75,31 +75,28 @@ def emulate(image: ChipImage, stimulus: Stimulus | None, timesteps: int, reward=
     if reward is not None and sim.buffers.reward.size:
         sim.buffers.reward[:] = reward
     sim._compile()                                   # JIT outside the timed call
-    n, cores = image.n_neurons, image.n_cores
+    n = image.n_neurons
     host_ptr, host_ids = sim.stimulus.window(-1, timesteps - 1)
-    cap = max(1, n * (timesteps + 1))                # every neuron every step: never full
-    rec = Recorder(np.empty(cap, np.int64), np.empty(cap, np.int32), np.zeros(1, np.int64),
-                   np.arange(n, dtype=np.int64), np.zeros((timesteps, n, len(PROBE_VARS)), np.int32),
-                   np.zeros((timesteps, cores, len(COUNTER_NAMES)), np.int64))
+    rec = sim.new_recorder(timesteps, np.arange(n, dtype=np.int64), every_spike=True)   # never full
     start = time.perf_counter()
     if learns(image):
         t_end, extra = run_stepwise(sim, rec, host_ptr, host_ids, timesteps)
     else:
         t_end, extra = run_chunk(0, timesteps, sim.tables, image.params, sim.state, sim.buffers, host_ptr, host_ids,
-                                 rec), {}
+                                 rec, np.zeros(2, np.int64)), {}
     wall = time.perf_counter() - start
     if t_end != timesteps:                           # cannot happen with the capacity above
         raise RuntimeError(f"emulator stopped at step {t_end}")
-    m = int(rec.n_rec[0])
+    spike_t, spike_id = recorded_spikes(rec)
     spikes = np.zeros((timesteps, n), bool)
-    spikes[rec.spike_t[:m], rec.spike_id[:m]] = True
+    spikes[spike_t, spike_id] = True
     state = {name: rec.probe_vals[:, :, PROBE_VARS.index(name)].astype(np.int64) for name in STATE_FIELDS}
     deliver, update = phase_cycles(rec.counters, image.chip)
     noc = None
     if image.chip.router.mode == "cycle":            # every packet through the router model (bridge.noc)
         from .noc import route_run
         hp, hi = sim.stimulus.window(0, timesteps)   # host spikes travel in the step that emits them
-        packets, noc = route_run(image, rec.spike_t[:m], rec.spike_id[:m], deliver, hp, hi)
+        packets, noc = route_run(image, spike_t, spike_id, deliver, hp, hi)
         extra = {**extra, **packets.to_extra()}
     steps, _ = step_cycles(rec.counters, image.chip, noc)
     counters = {name: rec.counters[:, :, i].astype(np.int64) for name, i in COUNTERS}

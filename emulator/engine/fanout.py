@@ -32,8 +32,9 @@ WORD_SHIFT = DELAY_BITS + 1      #: bits below the contribution: delay, port
 
 
 class Fanout(NamedTuple):
-    """Delivery tables by source (empty, ``ptr.size <= 1``, when the per-core path is used)."""
-    ptr: np.ndarray       #: int64 (sources + 1): synapses of source s
+    """Delivery tables by source (empty, ``ptr.shape[0] <= 1``, when the per-core path is used)."""
+    ptr: np.ndarray       #: int64 (sources + 1, groups + 1): synapses of source s on thread group g's
+                          #: neurons are ptr[s, g] .. ptr[s, g + 1] - 1 (ptr[s + 1, 0] == ptr[s, groups])
     target: np.ndarray    #: int32 (m): global target neuron
     word: np.ndarray      #: int32 (m): contribution << 7 | delay << 1 | port
     ent_ptr: np.ndarray   #: int64 (sources + 1): output entries of source s (chip, then host)
@@ -42,16 +43,21 @@ class Fanout(NamedTuple):
 
     @staticmethod
     def empty() -> "Fanout":
-        z64, z32 = np.zeros(1, np.int64), np.zeros(0, np.int32)
-        return Fanout(z64, z32, z32, z64, z32, z32)
+        z32 = np.zeros(0, np.int32)
+        return Fanout(np.zeros((1, 2), np.int64), z32, z32, np.zeros(1, np.int64), z32, z32)
 
     @property
     def nbytes(self) -> int:
         return int(sum(a.nbytes for a in self))
 
 
-def fanout_tables(image) -> Fanout:
-    """The Fanout of a ChipImage (its synapses as they are now: build it for static images)."""
+def fanout_tables(image, group_first: np.ndarray) -> Fanout:
+    """The Fanout of a ChipImage (its synapses as they are now: build it for static images).
+
+    ``group_first``: int64 (groups + 1), the first neuron of each thread group and the
+    neuron count. Each source's synapses are sorted by target, so a group's are a sub-range:
+    a thread reads only its own, and writes the accumulator in ascending order.
+    """
     ent_axon = np.concatenate([image.out_axon, image.host_out_axon]).astype(np.int64)
     ent_ptr = np.concatenate([image.out_ptr, image.out_ptr[-1] + image.host_out_ptr[1:]]).astype(np.int64)
     axon_core = image.axon_core
@@ -61,8 +67,22 @@ def fanout_tables(image) -> Fanout:
     word = np.empty(int(ent_syn[-1]), np.int32)
     _fill(ent_axon, ent_syn, image.axon_syn_ptr, axon_core, image.neuron_ptr, image.axon_exp, image.axon_port,
           image.syn_target, image.syn_weight, image.syn_delay, target, word)
-    return Fanout(ent_syn[ent_ptr], target, word, ent_ptr, axon_core[ent_axon].astype(np.int32),
-                  row_len.astype(np.int32))
+    src_ptr = ent_syn[ent_ptr]
+    ptr = np.empty((src_ptr.size, group_first.size), np.int64)
+    _sort_by_target(src_ptr, np.asarray(group_first, np.int64), target, word, ptr)
+    return Fanout(ptr, target, word, ent_ptr, axon_core[ent_axon].astype(np.int32), row_len.astype(np.int32))
+
+
+@kernel
+def _sort_by_target(src_ptr, group_first, target, word, ptr):
+    """Sort each source's synapses by target; ``ptr[s, g]``: its first synapse on group g or later."""
+    for s in range(src_ptr.size - 1):
+        lo, hi = src_ptr[s], src_ptr[s + 1]
+        order = np.argsort(target[lo:hi], kind="mergesort")
+        target[lo:hi] = target[lo:hi][order]
+        word[lo:hi] = word[lo:hi][order]
+        ptr[s] = lo + np.searchsorted(target[lo:hi], group_first)
+    ptr[src_ptr.size - 1] = src_ptr[-1]
 
 
 @kernel

@@ -14,6 +14,7 @@ from numba import prange
 
 from .._jit import parallel_kernel, step_kernel
 from .fanout import WORD_SHIFT
+from .sync import barrier
 from ..fixed import weight_contribution
 from ..learning.kernels import learn_core, mark_pre
 from ..neurons.kernels import GENERIC, collect_spikes, update_range
@@ -52,7 +53,7 @@ class Tables(NamedTuple):
     rule_param: np.ndarray   #: int32 (rules, 13): learning.kernels.RULE_PARAMS
     core_dend: np.ndarray    #: int64 (n_cores): two-compartment neurons of each core (their dendrite updates)
     tag_prog: np.ndarray     #: int32 (rules, MAX_TERMS, TERM_WORDS): tag (eligibility) programs, all 0: none
-    # source-major delivery tables (static images; fields of engine/fanout.Fanout), fan_ptr.size 1: none
+    # source-major delivery tables (static images; fields of engine/fanout.Fanout), fan_ptr.shape[0] 1: none
     fan_ptr: np.ndarray
     fan_target: np.ndarray
     fan_word: np.ndarray
@@ -73,8 +74,8 @@ class Buffers(NamedTuple):
     """Dendritic accumulator rings (slots x neurons) and the spikes of the last timestep."""
     acc: np.ndarray          #: int32 (ring, n): exc port
     acc_inh: np.ndarray      #: int32 (ring, n) or (1, 1) when no neuron has an inh port
-    pending: np.ndarray      #: int32 (n): ids of neurons that spiked in the previous timestep
-    n_pending: np.ndarray    #: int64 (1,)
+    pending: np.ndarray      #: int32 (2, n): spikes of the steps of parity 0 / 1; group g's in its neuron range
+    n_pending: np.ndarray    #: int64 (2, groups): how many group g emitted in the step of that parity
     fired: np.ndarray        #: uint8 (n rounded up to 8): this step's spike flags
     xtr: np.ndarray          #: int32 (n_axons, 4): per row: spike this step, x0, x1, x2 (learning)
     ytr: np.ndarray          #: int32 (n_neurons, 4): per neuron: y0, y1, y2, y3 (learning)
@@ -87,9 +88,12 @@ class Buffers(NamedTuple):
 
 
 class Recorder(NamedTuple):
+    """What a chunk records; group g appends its spikes to its own segment of the spike arrays."""
     spike_t: np.ndarray      #: int64 (capacity,)
     spike_id: np.ndarray     #: int32 (capacity,)
-    n_rec: np.ndarray        #: int64 (1,)
+    n_rec: np.ndarray        #: int64 (groups,): spikes in group g's segment
+    rec_ptr: np.ndarray      #: int64 (groups + 1): group g's segment is rec_ptr[g] .. rec_ptr[g+1]-1
+    room: np.ndarray         #: int64 (2, groups): 1 when group g's segment holds another step (by step parity)
     probe_ids: np.ndarray    #: int64 (n_probe,)
     probe_vals: np.ndarray   #: int32 (chunk, n_probe, 4): PROBE_VARS after the update
     counters: np.ndarray     #: int64 (chunk, n_cores, len(COUNTER_NAMES))
@@ -113,54 +117,56 @@ def _deliver_axon(t, a, tb, buf, cnt):
 
 
 @step_kernel
-def _deliver_source(t, s, g, lo, hi, tb, buf, cnt):
-    """Every event of one spike of source ``s`` on group ``g``'s cores (neurons ``lo..hi-1``),
-    from the source-major tables: the counters per output entry, then its synapses."""
+def _deliver_source(t, s, g, tb, buf, cnt):
+    """Every event of one spike of source ``s`` on group ``g``'s cores, from the
+    source-major tables: the counters per output entry, then the group's synapses."""
     for e in range(tb.fan_ent_ptr[s], tb.fan_ent_ptr[s + 1]):
         c = tb.fan_ent_core[e]
         if tb.core_group[c] == g:
             cnt[c, AXON_EVENTS] += 1
             cnt[c, SYNOPS] += tb.fan_ent_len[e]
     mask = buf.acc.shape[0] - 1
-    for j in range(tb.fan_ptr[s], tb.fan_ptr[s + 1]):
-        n = np.int64(tb.fan_target[j])
-        if lo <= n < hi:
-            w = tb.fan_word[j]
-            slot = (t + ((w >> 1) & ((1 << (WORD_SHIFT - 1)) - 1))) & mask
-            if w & 1:
-                buf.acc_inh[slot, n] += w >> WORD_SHIFT
-            else:
-                buf.acc[slot, n] += w >> WORD_SHIFT
+    for j in range(tb.fan_ptr[s, g], tb.fan_ptr[s, g + 1]):
+        n = tb.fan_target[j]
+        w = tb.fan_word[j]
+        slot = (t + ((w >> 1) & ((1 << (WORD_SHIFT - 1)) - 1))) & mask
+        if w & 1:
+            buf.acc_inh[slot, n] += w >> WORD_SHIFT
+        else:
+            buf.acc[slot, n] += w >> WORD_SHIFT
 
 
 @step_kernel
 def deliver(t, g, tb, buf, host_ids, cnt):
     """Phase 1 for the cores of thread group ``g``: route the spikes of step t-1
-    (chip neurons, then host sources) to those of their axons that live there.
+    (chip neurons in core order, then host sources) to those of their axons that live there.
 
     Every group scans all packets and keeps its own, so groups never write the
     same accumulator or counter and need no locks. Static images read the
     source-major tables (``tb.fan_*``), plastic ones the per-core rows.
     """
-    if tb.fan_ptr.size > 1:
-        lo, hi = tb.neuron_ptr[tb.group_ptr[g]], tb.neuron_ptr[tb.group_ptr[g + 1]]
-        n_neurons = tb.neuron_ptr[-1]
-        for i in range(buf.n_pending[0]):
-            _deliver_source(t, np.int64(buf.pending[i]), g, lo, hi, tb, buf, cnt)
-        for h in host_ids:
-            _deliver_source(t, n_neurons + h, g, lo, hi, tb, buf, cnt)
-        return
-    for i in range(buf.n_pending[0]):
-        n = buf.pending[i]
-        for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
-            a = tb.out_axon[e]
-            if tb.core_group[tb.axon_core[a]] == g:
-                _deliver_axon(t, a, tb, buf, cnt)
+    q = (t - 1) & 1
+    source_major = tb.fan_ptr.shape[0] > 1
+    for src in range(tb.group_ptr.size - 1):
+        base = tb.neuron_ptr[tb.group_ptr[src]]
+        for i in range(buf.n_pending[q, src]):
+            n = np.int64(buf.pending[q, base + i])
+            if source_major:
+                _deliver_source(t, n, g, tb, buf, cnt)
+            else:
+                for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
+                    a = tb.out_axon[e]
+                    if tb.core_group[tb.axon_core[a]] == g:
+                        _deliver_axon(t, a, tb, buf, cnt)
+    n_neurons = tb.neuron_ptr[-1]
     for h in host_ids:
-        for e in range(tb.host_out_ptr[h], tb.host_out_ptr[h + 1]):
-            a = tb.host_out_axon[e]
-            if tb.core_group[tb.axon_core[a]] == g:
-                _deliver_axon(t, a, tb, buf, cnt)
+        if source_major:
+            _deliver_source(t, n_neurons + h, g, tb, buf, cnt)
+        else:
+            for e in range(tb.host_out_ptr[h], tb.host_out_ptr[h + 1]):
+                a = tb.host_out_axon[e]
+                if tb.core_group[tb.axon_core[a]] == g:
+                    _deliver_axon(t, a, tb, buf, cnt)
 
 
 @step_kernel
@@ -195,7 +201,7 @@ def learn(t, g, tb, buf, host_ids, cnt):
     its own cores' rows, neurons, weights and LFSRs."""
     if tb.rule_prog.shape[0] == 0:
         return
-    mark_pre(g, tb, buf, host_ids)
+    mark_pre(t, g, tb, buf, host_ids)
     for c in range(tb.group_ptr[g], tb.group_ptr[g + 1]):
         n_syn, n_tr, n_ep = learn_core(t, c, tb, buf)
         cnt[c, LEARN_SYNAPSES] += n_syn
@@ -204,42 +210,54 @@ def learn(t, g, tb, buf, host_ids, cnt):
 
 
 @step_kernel
-def emit(tb, buf, cnt):
-    """End of the update phase: collect the spikes core by core (the order a
-    sequential core emits them) as next step's packets, and count spikes, packets
-    and hops. The flags are read eight at a time (``collect_spikes``)."""
-    n_sp = 0
-    for c in range(tb.neuron_ptr.size - 1):
+def emit(t, g, tb, buf, cnt):
+    """End of the update phase of group ``g``: collect its cores' spikes core by core
+    (the order a sequential core emits them) as next step's packets (``pending``, this
+    step's parity, the group's neuron range), and count spikes, packets and hops.
+    The flags are read eight at a time (``collect_spikes``)."""
+    q = t & 1
+    spikes = buf.pending[q]
+    base = tb.neuron_ptr[tb.group_ptr[g]]
+    n_sp = base
+    for c in range(tb.group_ptr[g], tb.group_ptr[g + 1]):
         first = n_sp
-        n_sp = collect_spikes(tb.neuron_ptr[c], tb.neuron_ptr[c + 1], buf.fired, buf.pending, n_sp)
+        n_sp = collect_spikes(tb.neuron_ptr[c], tb.neuron_ptr[c + 1], buf.fired, spikes, n_sp)
         cnt[c, SPIKES] += n_sp - first
         for i in range(first, n_sp):
-            n = buf.pending[i]
+            n = spikes[i]
             cnt[c, PACKETS] += tb.out_ptr[n + 1] - tb.out_ptr[n]
             for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
                 cnt[c, HOPS] += tb.out_hops[e]
-    buf.n_pending[0] = n_sp
+    buf.n_pending[q, g] = n_sp - base
 
 
 @step_kernel
-def record(t, k, s, buf, rec):
-    """Append this step's spikes and probed state to the recorder."""
-    r = rec.n_rec[0]
-    for i in range(buf.n_pending[0]):
+def record(t, k, g, tb, s, buf, rec):
+    """Append group ``g``'s spikes of step t to its recorder segment, record the probed
+    neurons of its cores, and say whether the segment holds another step."""
+    q = t & 1
+    lo, hi = tb.neuron_ptr[tb.group_ptr[g]], tb.neuron_ptr[tb.group_ptr[g + 1]]
+    r = rec.rec_ptr[g] + rec.n_rec[g]
+    m = buf.n_pending[q, g]
+    for i in range(m):
         rec.spike_t[r + i] = t
-        rec.spike_id[r + i] = buf.pending[i]
-    rec.n_rec[0] = r + buf.n_pending[0]
+        rec.spike_id[r + i] = buf.pending[q, lo + i]
+    rec.n_rec[g] += m
     for j in range(rec.probe_ids.size):
         n = rec.probe_ids[j]
-        rec.probe_vals[k, j, 0] = s.u[n]
-        rec.probe_vals[k, j, 1] = s.v[n]
-        rec.probe_vals[k, j, 2] = s.th[n]
-        rec.probe_vals[k, j, 3] = s.u_inh[n]
+        if lo <= n < hi:
+            rec.probe_vals[k, j, 0] = s.u[n]
+            rec.probe_vals[k, j, 1] = s.v[n]
+            rec.probe_vals[k, j, 2] = s.th[n]
+            rec.probe_vals[k, j, 3] = s.u_inh[n]
+    # a group emits at most one spike per neuron and step
+    rec.room[q, g] = 1 if r + m + (hi - lo) <= rec.rec_ptr[g + 1] else 0
 
 
 @step_kernel
-def cores_step(t, g, tb, p, s, buf, host_ids, cnt):
-    """What the cores of group ``g`` do in timestep ``t``, phases in order:
+def group_step(t, k, g, tb, p, s, buf, host_ids, rec):
+    """What the cores of group ``g`` do in timestep ``t`` (row ``k`` of the chunk's
+    recorder), phases in order:
 
     1. deliver -- spikes emitted at t-1 reach their input axons; each synapse
        adds ``w << (6 + exp)`` to ring slot ``t + delay`` of its target
@@ -247,54 +265,60 @@ def cores_step(t, g, tb, p, s, buf, host_ids, cnt):
        and raises its spike flag
     3. learn   -- traces of plastic rows and learning neurons; on learning-epoch
        boundaries the rule programs update the plastic weights
-    Groups touch disjoint cores, so they may run in parallel.
+    4. emit    -- the spikes become next step's packets, and are recorded
+    Groups touch disjoint cores and write disjoint parts of every buffer, so they
+    may run in parallel; step t's packets are read only after the barrier.
     """
+    cnt = rec.counters[k]
     deliver(t, g, tb, buf, host_ids, cnt)
     update(t, g, tb, p, s, buf, cnt)
     learn(t, g, tb, buf, host_ids, cnt)
+    emit(t, g, tb, buf, cnt)
+    record(t, k, g, tb, s, buf, rec)
 
 
 @step_kernel
-def step(t, k, tb, p, s, buf, host_ids, rec):
-    """One barrier-synchronous timestep ``t`` on one thread (row ``k`` of the
-    chunk's recorder): every core's phases, then the spikes become packets and
-    are recorded. Spike values never depend on timing."""
-    cnt = rec.counters[k]
-    for g in range(tb.group_ptr.size - 1):
-        cores_step(t, g, tb, p, s, buf, host_ids, cnt)
-    emit(tb, buf, cnt)
-    record(t, k, s, buf, rec)
+def has_room(t, rec):
+    """Every group's recorder segment holds step t (as their ``record`` of t-1 found)."""
+    q = (t - 1) & 1
+    for g in range(rec.room.shape[1]):
+        if rec.room[q, g] == 0:
+            return False
+    return True
 
 
 @step_kernel
-def run_chunk(t0, t1, tb, p, s, buf, host_ptr, host_ids, rec):
-    """Run steps ``t0 .. t1-1``; return the first step not run (< t1 when the spike buffer is full).
+def run_chunk(t0, t1, tb, p, s, buf, host_ptr, host_ids, rec, sync):
+    """Run steps ``t0 .. t1-1`` on one thread, the groups one after the other; return the
+    first step not run (< t1 when a recorder segment is full).
 
     ``host_ptr[k] .. host_ptr[k+1]`` index the host spikes emitted at step ``t0 + k - 1``.
+    ``sync`` is unused here (the parallel kernel's barrier).
     """
-    n_neurons = s.v.size
     for t in range(t0, t1):
-        k = t - t0
-        if rec.n_rec[0] + n_neurons > rec.spike_t.size:
+        if not has_room(t, rec):
             return t
-        step(t, k, tb, p, s, buf, host_ids[host_ptr[k]:host_ptr[k + 1]], rec)
+        k = t - t0
+        for g in range(tb.group_ptr.size - 1):
+            group_step(t, k, g, tb, p, s, buf, host_ids[host_ptr[k]:host_ptr[k + 1]], rec)
     return t1
 
 
 @parallel_kernel
-def run_chunk_parallel(t0, t1, tb, p, s, buf, host_ptr, host_ids, rec):
-    """``run_chunk`` with the thread groups of ``tb.group_ptr`` in parallel each
-    timestep (one parallel region per step: the barrier of the hardware)."""
-    n_neurons = s.v.size
+def run_chunk_parallel(t0, t1, tb, p, s, buf, host_ptr, host_ids, rec, sync):
+    """``run_chunk`` with one thread per group for the whole chunk: each runs its group's
+    steps and meets the others at a spin barrier after every step (``sync.barrier`` on
+    ``sync[0]``, zeroed by the caller; ``sync[1] = t1`` on entry, the step where the
+    threads stopped on exit). Every thread takes the same stop decision: it reads the
+    recorders' room flags of step t-1, written before the last barrier."""
     n_groups = tb.group_ptr.size - 1
-    for t in range(t0, t1):
-        k = t - t0
-        if rec.n_rec[0] + n_neurons > rec.spike_t.size:
-            return t
-        host = host_ids[host_ptr[k]:host_ptr[k + 1]]
-        cnt = rec.counters[k]
-        for g in prange(n_groups):
-            cores_step(t, g, tb, p, s, buf, host, cnt)
-        emit(tb, buf, cnt)
-        record(t, k, s, buf, rec)
-    return t1
+    for g in prange(n_groups):
+        for t in range(t0, t1):
+            if not has_room(t, rec):
+                if g == 0:
+                    sync[1] = t
+                break
+            k = t - t0
+            group_step(t, k, g, tb, p, s, buf, host_ids[host_ptr[k]:host_ptr[k + 1]], rec)
+            barrier(sync, n_groups, k)
+    return sync[1]

@@ -105,7 +105,8 @@ class Simulation:
                              group_ptr, core_specialization(image.params.flags, image.neuron_ptr),
                              image.axon_ptr, image.axon_rule, image.neuron_rule, image.rule_prog, image.rule_param,
                              dendrites_per_core(image), image.tag_prog,
-                             *(fanout_tables(image) if self.delivery == "source" else Fanout.empty()))
+                             *(fanout_tables(image, image.neuron_ptr[group_ptr]) if self.delivery == "source"
+                               else Fanout.empty()))
         zeros = [np.zeros(n, np.int32) for _ in range(3)]
         self.state = NeuronState(u=image.init_u.copy(), u_inh=zeros[0], v=image.init_v.copy(), th=zeros[1],
                                  ref=zeros[2])
@@ -113,7 +114,7 @@ class Simulation:
         dual = bool(np.any(image.params.flags & FLAG_PORT1))
         self.buffers = Buffers(np.zeros((ring, n), np.int32),
                                np.zeros((ring, n) if dual else (1, 1), np.int32),
-                               np.zeros(max(n, 1), np.int32), np.zeros(1, np.int64),
+                               np.zeros((2, max(n, 1)), np.int32), np.zeros((2, group_ptr.size - 1), np.int64),
                                np.zeros(8 * (n // 8 + 1), np.uint8), *learning_buffers(image),
                                np.array([noise_lfsr_seed(image.learn_seed, c) for c in range(image.n_cores)],
                                         np.int64), tag_buffer(image), *learning_scratch(image))
@@ -202,29 +203,23 @@ class Simulation:
         # host spikes emitted at t0-1 .. t1-1: the engine delivers t0-1 .. t1-2, the NoC routes t0 .. t1-1
         host_ptr, host_ids = self.stimulus.window(t0 - 1, t1)
         first_part = len(self._spike_t)
-        n = self.image.n_neurons
-        cap = n + max(1024, steps * n // 20)
-        rec = Recorder(np.empty(cap, np.int64), np.empty(cap, np.int32), np.zeros(1, np.int64), self.probe_ids,
-                       np.zeros((steps, self.probe_ids.size, len(PROBE_VARS)), np.int32),
-                       np.zeros((steps, self.image.n_cores, COUNTERS), np.int64))
+        group_neurons = np.diff(self.image.neuron_ptr[self.tables.group_ptr])
+        scale = 1
+        rec = self.new_recorder(steps, self.probe_ids)
+        sync = np.zeros(2, np.int64)
         t = t0
         while True:             # at least one call, so a zero-step chunk compiles the kernels
             k0 = t - t0
+            sync[:] = (0, t1)
             t = self._kernel(t, t1, self.tables, self.image.params, self.state, self.buffers,
-                          host_ptr[k0:] - host_ptr[k0], host_ids[host_ptr[k0]:],
-                          rec._replace(probe_vals=rec.probe_vals[k0:], counters=rec.counters[k0:]))
+                             host_ptr[k0:] - host_ptr[k0], host_ids[host_ptr[k0]:],
+                             rec._replace(probe_vals=rec.probe_vals[k0:], counters=rec.counters[k0:]), sync)
+            self._keep_spikes(rec)
             if t >= t1:
                 break
-            # spike buffer full: keep what was recorded, continue with a bigger one
-            m = int(rec.n_rec[0])
-            self._spike_t.append(rec.spike_t[:m].copy())
-            self._spike_id.append(rec.spike_id[:m].copy())
-            cap *= 2
-            rec = rec._replace(spike_t=np.empty(cap, np.int64), spike_id=np.empty(cap, np.int32),
-                               n_rec=np.zeros(1, np.int64))
-        m = int(rec.n_rec[0])
-        self._spike_t.append(rec.spike_t[:m].copy())
-        self._spike_id.append(rec.spike_id[:m].copy())
+            # a spike segment is full: keep what was recorded, continue with bigger ones
+            scale *= 2
+            rec = rec._replace(**_spike_segments(group_neurons, steps, scale, as_dict=True))
         # the router replays the chunk's packets (spikes never depend on it; cycles do)
         noc = self.noc.run_chunk(t0, _cat(self._spike_t[first_part:], np.int64),
                                  _cat(self._spike_id[first_part:], np.int32),
@@ -239,6 +234,19 @@ class Simulation:
         self._mean_cycles.append(mean)
         self.t = t1
         return steps
+
+    def _keep_spikes(self, rec: Recorder) -> None:
+        spike_t, spike_id = recorded_spikes(rec)
+        self._spike_t.append(spike_t)
+        self._spike_id.append(spike_id)
+
+    def new_recorder(self, steps: int, probe_ids: np.ndarray, every_spike: bool = False) -> Recorder:
+        """A Recorder for ``steps`` steps of this simulation (``every_spike``: room for every neuron
+        spiking every step, so the kernels never stop early)."""
+        group_neurons = np.diff(self.image.neuron_ptr[self.tables.group_ptr])
+        segments = _spike_segments(group_neurons, steps, 20 if every_spike else 1)
+        return Recorder(*segments, probe_ids, np.zeros((steps, probe_ids.size, len(PROBE_VARS)), np.int32),
+                        np.zeros((steps, self.image.n_cores, COUNTERS), np.int64))
 
     # ------------------------------------------------------------------ checkpoints
     def fingerprint(self) -> str:
@@ -285,6 +293,30 @@ class Simulation:
             self.noc.load_state(z)
             if self.structural is not None:
                 self.structural.load_state(self, z)
+
+
+def recorded_spikes(rec: Recorder) -> tuple[np.ndarray, np.ndarray]:
+    """(spike_t, spike_id) of a Recorder: the groups' segments merged by step (within a
+    step, group order is core order is neuron-id order, as one thread records them)."""
+    parts = [(rec.spike_t[a:a + m], rec.spike_id[a:a + m]) for a, m in zip(rec.rec_ptr[:-1], rec.n_rec)]
+    spike_t = np.concatenate([p[0] for p in parts])
+    spike_id = np.concatenate([p[1] for p in parts])
+    if len(parts) > 1:
+        order = np.argsort(spike_t, kind="stable")
+        spike_t, spike_id = spike_t[order], spike_id[order]
+    return spike_t, spike_id
+
+
+def _spike_segments(group_neurons: np.ndarray, steps: int, scale: int, as_dict: bool = False):
+    """(spike_t, spike_id, n_rec, rec_ptr, room) of a Recorder: per group a segment of
+    ``n_g + max(1024, scale * steps * n_g // 20)`` entries (a 5 % spike rate per step, grown
+    by ``scale`` after a full segment), each holding at least one step of every neuron."""
+    size = group_neurons + np.maximum(1024, scale * steps * group_neurons // 20)
+    rec_ptr = np.concatenate([[0], np.cumsum(size)]).astype(np.int64)
+    out = dict(spike_t=np.empty(rec_ptr[-1], np.int64), spike_id=np.empty(rec_ptr[-1], np.int32),
+               n_rec=np.zeros(group_neurons.size, np.int64), rec_ptr=rec_ptr,
+               room=np.ones((2, group_neurons.size), np.int64))
+    return out if as_dict else tuple(out.values())
 
 
 def dendrites_per_core(image: ChipImage) -> np.ndarray:

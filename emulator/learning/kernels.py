@@ -188,15 +188,18 @@ def learn_core(t, c, tb, buf):
 
 
 @kernel
-def mark_pre(g, tb, buf, host_ids):
-    """Flag the plastic rows of group ``g``'s cores that receive a packet this step
-    (the spikes of t-1 in ``buf.pending`` and the host spikes), as deliver does."""
-    for i in range(buf.n_pending[0]):
-        n = buf.pending[i]
-        for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
-            a = tb.out_axon[e]
-            if tb.axon_rule[a] >= 0 and tb.core_group[tb.axon_core[a]] == g:
-                buf.xtr[a, X_SPIKE] = 1
+def mark_pre(t, g, tb, buf, host_ids):
+    """Flag the plastic rows of group ``g``'s cores that receive a packet in step t
+    (the spikes of t-1 in ``buf.pending``, every group's, and the host spikes), as deliver does."""
+    q = (t - 1) & 1
+    for src in range(tb.group_ptr.size - 1):
+        base = tb.neuron_ptr[tb.group_ptr[src]]
+        for i in range(buf.n_pending[q, src]):
+            n = buf.pending[q, base + i]
+            for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
+                a = tb.out_axon[e]
+                if tb.axon_rule[a] >= 0 and tb.core_group[tb.axon_core[a]] == g:
+                    buf.xtr[a, X_SPIKE] = 1
     for h in host_ids:
         for e in range(tb.host_out_ptr[h], tb.host_out_ptr[h + 1]):
             a = tb.host_out_axon[e]

@@ -29,14 +29,14 @@ def test_per_core_delivery_matches_reference(seed):
     b = build(cfg)
     T = cfg.run.timesteps
     sim = Simulation(b.image, b.stimulus, threads=1 + seed % 3 // 2, delivery="core")
-    assert sim.tables.fan_ptr.size == 1
+    assert sim.tables.fan_ptr.shape[0] == 1
     res = sim.run(T, chunk=11)
     assert_engine_matches_reference(b.image, b.stimulus, res, T)
 
 
 def test_delivery_mode_is_validated():
     b = build(random_fixed_config(3))
-    assert Simulation(b.image).tables.fan_ptr.size == b.image.n_neurons + b.image.n_host + 1
+    assert Simulation(b.image).tables.fan_ptr.shape == (b.image.n_neurons + b.image.n_host + 1, 2)
     with pytest.raises(ValueError, match="delivery must be one of auto, source, core"):
         Simulation(b.image, delivery="fast")
 
