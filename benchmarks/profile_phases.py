@@ -60,9 +60,9 @@ def main() -> None:
     full = res.wall_s
     n, steps = b.image.n_neurons, args.steps
     cnt = np.zeros((b.image.n_cores, len(K.COUNTER_NAMES)), np.int64)
-    _updates(1, sim.tables, b.image.params, sim.state, sim.buffers, cnt)
+    _updates(1, sim.tables, sim.params, sim.state, sim.buffers, cnt)
     t0 = time.perf_counter()
-    _updates(steps, sim.tables, b.image.params, sim.state, sim.buffers, cnt)
+    _updates(steps, sim.tables, sim.params, sim.state, sim.buffers, cnt)
     upd = time.perf_counter() - t0
     order = np.argsort(res.spike_t, kind="stable")
     ptr = np.searchsorted(res.spike_t[order], np.arange(steps + 1)).astype(np.int64)

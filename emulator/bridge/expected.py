@@ -82,7 +82,7 @@ def emulate(image: ChipImage, stimulus: Stimulus | None, timesteps: int, reward=
     if learns(image):
         t_end, extra = run_stepwise(sim, rec, host_ptr, host_ids, timesteps)
     else:
-        t_end, extra = run_chunk(0, timesteps, sim.tables, image.params, sim.state, sim.buffers, host_ptr, host_ids,
+        t_end, extra = run_chunk(0, timesteps, sim.tables, sim.params, sim.state, sim.buffers, host_ptr, host_ids,
                                  rec, np.zeros(2, np.int64)), {}
     wall = time.perf_counter() - start
     if t_end != timesteps:                           # cannot happen with the capacity above

@@ -244,7 +244,7 @@ def run_stepwise(sim, rec, host_ptr, host_ids, timesteps: int) -> tuple[int, dic
     t_end = 0
     for t in range(T):
         sub = rec._replace(probe_vals=rec.probe_vals[t:t + 1], counters=rec.counters[t:t + 1])
-        if run_chunk(t, t + 1, sim.tables, image.params, sim.state, buf, host_ptr[t:t + 2], host_ids, sub,
+        if run_chunk(t, t + 1, sim.tables, sim.params, sim.state, buf, host_ptr[t:t + 2], host_ids, sub,
                      np.zeros(2, np.int64)) != t + 1:
             break
         t_end = t + 1

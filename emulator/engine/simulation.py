@@ -107,6 +107,7 @@ class Simulation:
                              dendrites_per_core(image), image.tag_prog,
                              *(fanout_tables(image, image.neuron_ptr[group_ptr]) if self.delivery == "source"
                                else Fanout.empty()))
+        self.params = narrow_params(image.params)
         zeros = [np.zeros(n, np.int32) for _ in range(3)]
         self.state = NeuronState(u=image.init_u.copy(), u_inh=zeros[0], v=image.init_v.copy(), th=zeros[1],
                                  ref=zeros[2])
@@ -211,7 +212,7 @@ class Simulation:
         while True:             # at least one call, so a zero-step chunk compiles the kernels
             k0 = t - t0
             sync[:] = (0, t1)
-            t = self._kernel(t, t1, self.tables, self.image.params, self.state, self.buffers,
+            t = self._kernel(t, t1, self.tables, self.params, self.state, self.buffers,
                              host_ptr[k0:] - host_ptr[k0], host_ids[host_ptr[k0]:],
                              rec._replace(probe_vals=rec.probe_vals[k0:], counters=rec.counters[k0:]), sync)
             self._keep_spikes(rec)
@@ -293,6 +294,24 @@ class Simulation:
             self.noc.load_state(z)
             if self.structural is not None:
                 self.structural.load_state(self, z)
+
+
+#: registers the neuron loop reads as narrow integers: (dtype, width of the chip's field)
+NARROW_PARAMS = {"du": (np.int16, 12), "du_inh": (np.int16, 12), "dv": (np.int16, 12), "dth": (np.int16, 12),
+                 "refractory": (np.uint8, 6)}
+
+
+def narrow_params(params):
+    """The engine's copy of the per-neuron registers, each decay in 16 bits and the refractory
+    period in 8 (the chip's fields are 12 and 6 bits): the neuron loop streams every register
+    of every neuron each timestep, so its speed is the bytes it moves (docs/performance.md)."""
+    narrow = {}
+    for name, (dtype, bits) in NARROW_PARAMS.items():
+        values = getattr(params, name)
+        if values.size and (values.min() < 0 or values.max() >= 1 << bits):
+            raise ValueError(f"neuron register {name} outside its {bits}-bit field: the image is corrupt")
+        narrow[name] = values.astype(dtype)
+    return params._replace(**narrow)
 
 
 def recorded_spikes(rec: Recorder) -> tuple[np.ndarray, np.ndarray]:
