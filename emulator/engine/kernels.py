@@ -17,7 +17,7 @@ from .fanout import WORD_SHIFT
 from .sync import barrier
 from ..fixed import weight_contribution
 from ..learning.kernels import learn_core, mark_pre
-from ..neurons.kernels import GENERIC, collect_spikes, update_range
+from ..neurons.kernels import collect_spikes, update_range
 
 # per-core, per-timestep counters (last axis of Recorder.counters)
 (AXON_EVENTS, SYNOPS, NEURON_UPDATES, SPIKES, PACKETS, HOPS, LEARN_SYNAPSES, TRACE_UPDATES, LEARN_EPOCHS,
@@ -45,6 +45,8 @@ class Tables(NamedTuple):
     core_group: np.ndarray   #: int64 (n_cores): thread group that emulates each core
     group_ptr: np.ndarray    #: int64 (groups + 1): cores of group g are group_ptr[g] .. group_ptr[g+1]-1
     core_spec: np.ndarray    #: int64 (n_cores): neuron-loop specialization (neurons.kernels.core_specialization)
+    core_run: np.ndarray     #: int64 (n_cores): neighbours with equal ids update in one loop (neurons.kernels.core_runs)
+    core_uniform: np.ndarray #: int64 (n_cores): 1 when the core's neurons share every register
     # learning engine (emulator.learning; the Simulation's own copy of syn_weight is written by it)
     axon_ptr: np.ndarray     #: int64 (n_cores + 1): input-axon rows of each core
     axon_rule: np.ndarray    #: int16 (n_axons): rule of a plastic row, -1 static
@@ -174,19 +176,19 @@ def update(t, g, tb, p, s, buf, cnt):
     """Phase 2 for the cores of group ``g``: every neuron consumes ring slot t
     and steps; spike flags go to ``buf.fired`` (counted per core by ``emit``).
 
-    Neighbouring cores with the same plain specialization are one loop (a core's
-    neurons are contiguous ids): the loop's setup is paid once, not per core.
-    GENERIC cores run alone, each with its own noise LFSR."""
+    Neighbouring cores of one run (same plain specialization and, when uniform, the
+    same registers: ``core_runs``) are one loop (a core's neurons are contiguous ids):
+    the loop's setup is paid once, not per core. GENERIC cores run alone, each with
+    its own noise LFSR."""
     slot = t & (buf.acc.shape[0] - 1)
     c, end = tb.group_ptr[g], tb.group_ptr[g + 1]
     while c < end:
         spec = tb.core_spec[c]
         last = c + 1
-        if spec != GENERIC:
-            while last < end and tb.core_spec[last] == spec:
-                last += 1
+        while last < end and tb.core_run[last] == tb.core_run[c]:
+            last += 1
         update_range(tb.neuron_ptr[c], tb.neuron_ptr[last], slot, buf.acc, buf.acc_inh, p, s, buf.fired, spec,
-                     buf.noise_lfsr, c)
+                     tb.core_uniform[c], buf.noise_lfsr, c)
         for k in range(c, last):
             cnt[k, NEURON_UPDATES] += tb.neuron_ptr[k + 1] - tb.neuron_ptr[k]
             cnt[k, DENDRITE_UPDATES] += tb.core_dend[k]

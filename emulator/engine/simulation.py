@@ -17,7 +17,7 @@ from ..errors import ResumeError
 from ..fixed import noise_lfsr_seed
 from ..image import ChipImage, atomic_write
 from ..io.stimulus import Stimulus
-from ..neurons.kernels import FLAG_PORT1, core_specialization
+from ..neurons.kernels import FLAG_PORT1, core_runs, core_specialization
 from ..neurons.models import FLAG_DEND
 from ..router.model import NocModel
 from .accounting import soma_pass_start, step_cycles
@@ -97,12 +97,13 @@ class Simulation:
         n = image.n_neurons
         # plastic images learn into the simulation's own copy of the weights (the image stays as mapped)
         weights = image.syn_weight.copy() if image.n_rules else image.syn_weight
+        spec = core_specialization(image.params.flags, image.neuron_ptr)
         self.tables = Tables(image.neuron_ptr, image.axon_core.astype(np.int64), image.axon_syn_ptr,
                              image.axon_exp, image.axon_port, image.syn_target, weights,
                              image.syn_delay, image.out_ptr, image.out_axon, image.out_hops,
                              image.host_out_ptr, image.host_out_axon,
                              np.repeat(np.arange(group_ptr.size - 1), np.diff(group_ptr)).astype(np.int64),
-                             group_ptr, core_specialization(image.params.flags, image.neuron_ptr),
+                             group_ptr, spec, *core_runs(image.params, image.neuron_ptr, spec),
                              image.axon_ptr, image.axon_rule, image.neuron_rule, image.rule_prog, image.rule_param,
                              dendrites_per_core(image), image.tag_prog,
                              *(fanout_tables(image, image.neuron_ptr[group_ptr]) if self.delivery == "source"

@@ -86,21 +86,34 @@ GENERIC = 255   #: specialization of cores whose neurons differ in ADAPT/DUAL, o
 
 
 @step_kernel
-def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, lfsr, c):
+def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, uniform, lfsr, c):
     """The neuron loop, compiled once per literal ``spec``: 0 (plain LIF/IF),
     FLAG_DUAL (separate inhibitory current) or GENERIC (every neuron's own
-    flags). With ADAPT/DUAL known at compile time the unused registers cost
-    nothing; the reset mode stays a per-neuron select (it is cheap).
+    flags), and literal ``uniform``: 1 when every neuron of ``lo..hi-1`` has the same
+    registers (a population's slice: Loihi keeps them in one compartment profile),
+    read once instead of per neuron. With ADAPT/DUAL known at compile time the unused
+    registers cost nothing; the reset mode stays a per-neuron select (it is cheap).
 
     Row views and an unsigned index let LLVM drop Numba's negative-index
     wraparound selects; the body has no loop-carried state: it vectorizes.
     GENERIC cores carry one: their noise LFSR ``lfsr[c]``, stepped in neuron order.
+    The loop streams its registers from L2: its speed is the bytes it moves.
     """
     literally(spec)
+    literally(uniform)
     count = 0
     r = lfsr[c] if spec == GENERIC else np.int64(0)
+    first = lo if lo < hi else 0
+    du_0, du_inh_0, dv_0, vth_0 = p.du[first], p.du_inh[first], p.dv[first], p.vth[first]
+    bias_0, refractory_0, dth_0, th_inc_0 = p.bias[first], p.refractory[first], p.dth[first], p.th_inc[first]
+    subtract_0 = p.flags[first] & FLAG_SUBTRACT
     for n in range(np.uint64(lo), np.uint64(hi)):
-        f = p.flags[n] if spec == GENERIC else (p.flags[n] & FLAG_SUBTRACT) | np.uint8(spec)
+        if spec == GENERIC:
+            f = p.flags[n]
+        elif uniform == 1:
+            f = subtract_0 | np.uint8(spec)
+        else:
+            f = (p.flags[n] & FLAG_SUBTRACT) | np.uint8(spec)
         a = a_row[n]
         a_row[n] = 0
         a_inh = I32(0)
@@ -120,14 +133,18 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, lfsr, c):
         # a plain core's u_inh and th are never written (no DUAL/DEND/ADAPT): they stay 0, unread
         u_inh_old = s.u_inh[n] if spec != 0 else I32(0)
         th_old = s.th[n] if spec == GENERIC else I32(0)
-        u, u_inh, v, th, ref, spiked = neuron_unit(
-            a, a_inh, s.u[n], u_inh_old, s.v[n], th_old, s.ref[n],
-            p.du[n], p.du_inh[n], p.dv[n], p.vth[n], p.bias[n], p.refractory[n], p.dth[n], p.th_inc[n],
-            f, noise, dend_th, dend_sat)
+        if uniform == 1:
+            u, u_inh, v, th, ref, spiked = neuron_unit(
+                a, a_inh, s.u[n], u_inh_old, s.v[n], th_old, s.ref[n], du_0, du_inh_0, dv_0, vth_0, bias_0,
+                refractory_0, dth_0, th_inc_0, f, noise, dend_th, dend_sat)
+        else:
+            u, u_inh, v, th, ref, spiked = neuron_unit(
+                a, a_inh, s.u[n], u_inh_old, s.v[n], th_old, s.ref[n],
+                p.du[n], p.du_inh[n], p.dv[n], p.vth[n], p.bias[n], p.refractory[n], p.dth[n], p.th_inc[n],
+                f, noise, dend_th, dend_sat)
         s.u[n] = u
         s.v[n] = v
         s.ref[n] = ref
-        # the loop streams its registers from L2: every byte not moved is time saved
         if spec != 0:
             s.u_inh[n] = u_inh
         if spec == GENERIC:
@@ -140,23 +157,27 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, lfsr, c):
 
 
 @step_kernel
-def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec, lfsr, c):
+def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec, uniform, lfsr, c):
     """Update neurons ``lo..hi-1`` (of core ``c``): consume and clear their accumulator
     slot and step each neuron; ``fired[n]`` is set to 1 for those that spiked. Returns
     how many spiked.
 
     ``p`` is a NeuronParams tuple, ``s`` a NeuronState tuple (struct of arrays);
-    ``spec`` is the range's specialization (``core_specialization``); ``lfsr[c]`` the
-    core's noise generator (stepped only by noisy neurons).
+    ``spec`` is the range's specialization (``core_specialization``), ``uniform`` 1 when
+    its neurons share every register (``core_runs``); ``lfsr[c]`` the core's noise
+    generator (stepped only by noisy neurons).
     """
     a_row = acc[slot]
     a_inh_row = acc_inh[slot if acc_inh.shape[1] > 1 else 0]
-    if spec == 0:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, lfsr, c)
-    elif spec == FLAG_DUAL:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, lfsr, c)
-    else:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC, lfsr, c)
+    if spec == GENERIC:
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC, 0, lfsr, c)
+    if uniform == 1:
+        if spec == FLAG_DUAL:
+            return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 1, lfsr, c)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 1, lfsr, c)
+    if spec == FLAG_DUAL:
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 0, lfsr, c)
+    return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 0, lfsr, c)
 
 
 def core_specialization(flags: np.ndarray, neuron_ptr: np.ndarray) -> np.ndarray:
@@ -168,6 +189,31 @@ def core_specialization(flags: np.ndarray, neuron_ptr: np.ndarray) -> np.ndarray
         if not np.any(f & (FLAG_ADAPT | FLAG_RESEARCH)) and (np.all(f == 0) or np.all(f == FLAG_DUAL)):
             out[c] = int(f[0]) if f.size else 0
     return out
+
+
+#: the registers a uniform run of neurons shares (all but the research models' own)
+UNIFORM_REGISTERS = ("du", "du_inh", "dv", "vth", "bias", "refractory", "dth", "th_inc", "flags")
+
+
+def core_runs(params, neuron_ptr: np.ndarray, spec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(run, uniform) per core, int64: ``uniform[c]`` is 1 when every neuron of core c has the
+    same registers (``UNIFORM_REGISTERS``; GENERIC cores: 0); neighbouring cores with the same
+    ``run`` id share the specialization and, when uniform, the register values, so the engine
+    updates them in one loop."""
+    n_cores = neuron_ptr.size - 1
+    uniform = np.zeros(n_cores, np.int64)
+    keys = []
+    for c in range(n_cores):
+        lo, hi = neuron_ptr[c], neuron_ptr[c + 1]
+        regs = [getattr(params, k)[lo:hi] for k in UNIFORM_REGISTERS]
+        same = spec[c] != GENERIC and hi > lo and all(bool((r == r[0]).all()) for r in regs)
+        uniform[c] = int(same)
+        keys.append((int(spec[c]), same, tuple(int(r[0]) for r in regs) if same else None))
+    run = np.zeros(n_cores, np.int64)
+    for c in range(1, n_cores):
+        joins = keys[c] == keys[c - 1] and keys[c][0] != GENERIC
+        run[c] = run[c - 1] if joins else run[c - 1] + 1
+    return run, uniform
 
 
 @step_kernel

@@ -34,6 +34,28 @@ def test_per_core_delivery_matches_reference(seed):
     assert_engine_matches_reference(b.image, b.stimulus, res, T)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_cores_with_per_neuron_registers_match_reference(seed):
+    """Cores whose neurons differ in their registers (trained thresholds, mixed decays) read
+    them per neuron; uniform cores once per loop (``core_runs``): both give the reference's bits."""
+    for net_seed in range(200 + 40 * seed, 240 + 40 * seed):      # the first network with a plain core
+        cfg = random_fixed_config(net_seed)
+        b = build(cfg)
+        p, rng = b.image.params, np.random.default_rng(seed)
+        plain = np.flatnonzero((p.flags & ~np.uint8(1 | 4)) == 0)  # LIF/IF, with or without DUAL
+        if (Simulation(b.image).tables.core_spec != 255).any():
+            break
+    pick = plain[rng.random(plain.size) < 0.5]
+    p.vth[pick] = np.maximum(1, (p.vth[pick] * rng.uniform(0.5, 1.5, pick.size)).astype(np.int32))
+    p.dv[pick] = rng.integers(0, 4096, pick.size)
+    p.refractory[pick] = rng.integers(0, 4, pick.size)
+    T = cfg.run.timesteps
+    sim = Simulation(b.image, b.stimulus, threads=1 + seed % 2)
+    assert ((sim.tables.core_uniform == 0) & (sim.tables.core_spec != 255)).any()   # a plain per-neuron core
+    res = sim.run(T, chunk=13)
+    assert_engine_matches_reference(b.image, b.stimulus, res, T)
+
+
 def test_delivery_mode_is_validated():
     b = build(random_fixed_config(3))
     assert Simulation(b.image).tables.fan_ptr.shape == (b.image.n_neurons + b.image.n_host + 1, 2)
