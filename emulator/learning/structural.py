@@ -12,7 +12,10 @@ on one core) is rewired in place inside its slice of synapse memory:
   by synapse position; only those with ``|w| < prune_below``, so k may shrink) are pruned, and as
   many sources are drawn for it among the region's rows
   it was not connected to before (when fewer than ``k`` such rows exist: the rows it is not
-  connected to after pruning). The i-th new synapse gets the i-th pruned one's delay (in prune
+  connected to after pruning). With ``group`` G > 0 the draw is first restricted to the rows that
+  no neuron of the target's group (G consecutive neurons of the target population) reaches:
+  before the pass, or grown for the group earlier in the pass; when fewer than ``k`` such rows are
+  in the pool, the whole pool is used. The i-th new synapse gets the i-th pruned one's delay (in prune
   order), weight ``initial_weight`` and tag 0. The region is then laid out again, rows in order,
   each row's synapses by ascending target (as the mapper lays them out): the region's size, each
   neuron's indegree and the core's synapse memory never change; row lengths do.
@@ -39,13 +42,15 @@ from .._jit import kernel
 from ..fixed import LFSR_BITS, LFSR_MASK, lfsr_next
 
 #: columns of ``ChipImage.rule_struct`` (one row per rule; period 0: the rule never rewires)
-STRUCT_PARAMS = ("period", "prune_q", "initial_weight", "scope", "target_first", "target_size", "prune_below")
-PERIOD, PRUNE_Q, W_INIT, SCOPE, TGT_FIRST, TGT_SIZE, PRUNE_BELOW = range(7)
+STRUCT_PARAMS = ("period", "prune_q", "initial_weight", "scope", "target_first", "target_size", "prune_below",
+                 "group")
+PERIOD, PRUNE_Q, W_INIT, SCOPE, TGT_FIRST, TGT_SIZE, PRUNE_BELOW, GROUP = range(8)
 SCOPES = ("neuron", "row")                 #: scope codes 0, 1
 PRUNE_BITS = 8                             #: prune fraction in units of 2^-8 (prune_q 1..256)
 PRUNE_ONE = 1 << PRUNE_BITS
 MAX_PERIOD = (1 << 31) - 1                 #: timesteps between rewirings (a 31-bit register)
 NO_THRESHOLD = -fx.WEIGHT_MIN + 1          #: prune_below of "no threshold": every |w| (at most 256) is below it
+MAX_GROUP = 65535                          #: neurons per regrowth group (a 16-bit register, like a neuron index)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class StructuralSpec:
     initial_weight: int                    #: weight mantissa of a regrown synapse
     scope: str = "neuron"                  #: "neuron" (fixed indegree) or "row" (fixed out-degree)
     prune_below: int | None = None         #: only synapses with |w| < prune_below may be pruned (None: any)
+    group: int = 0                         #: regrow first where no neuron of the target's group of this size reaches (0: off)
 
     def __post_init__(self):
         if not 1 <= self.every_epochs <= MAX_PERIOD:
@@ -68,6 +74,8 @@ class StructuralSpec:
             raise ValueError(f"scope {self.scope!r}; valid: {', '.join(SCOPES)}")
         if self.prune_below is not None and not 1 <= self.prune_below <= NO_THRESHOLD:
             raise ValueError(f"prune_below {self.prune_below} outside 1..{NO_THRESHOLD}")
+        if not 0 <= self.group <= MAX_GROUP or (self.group and self.scope != "neuron"):
+            raise ValueError(f"group {self.group} outside 0..{MAX_GROUP}, or with scope {self.scope!r} (needs neuron)")
 
     @property
     def prune_fraction(self) -> float:
@@ -81,16 +89,17 @@ class StructuralSpec:
             raise ValueError(f"every_epochs * epoch = {period} timesteps exceeds {MAX_PERIOD}")
         below = NO_THRESHOLD if self.prune_below is None else self.prune_below
         return np.array([period, self.prune_q, self.initial_weight, SCOPES.index(self.scope), target_first,
-                         target_size, below], np.int64)
+                         target_size, below, self.group], np.int64)
 
 
 def structural_spec(raw, path: str, wmin: int, wmax: int, epoch: int = 1) -> StructuralSpec:
     """``plasticity.structural`` -> StructuralSpec, or one ConfigError naming the field:
-    ``{every_epochs: N, prune_fraction: f, initial_weight: w, scope: neuron|row, prune_below: W}``; ``wmin``, ``wmax``
+    ``{every_epochs: N, prune_fraction: f, initial_weight: w, scope: neuron|row, prune_below: W, group: G}``;
+    ``wmin``, ``wmax``
     are the rule's weight bounds, ``epoch`` its learning epoch in timesteps."""
     from ..config.schema import choice, get, integer, mapping, number
     from ..errors import ConfigError
-    m = mapping(raw, path, ("every_epochs", "prune_fraction", "initial_weight", "scope", "prune_below"),
+    m = mapping(raw, path, ("every_epochs", "prune_fraction", "initial_weight", "scope", "prune_below", "group"),
                 required=("every_epochs", "prune_fraction", "initial_weight"))
     every = get(m, "every_epochs", path, integer, lo=1, hi=MAX_PERIOD // epoch)
     frac = get(m, "prune_fraction", path, number, lo=0, hi=1, lo_open=True)
@@ -101,7 +110,10 @@ def structural_spec(raw, path: str, wmin: int, wmax: int, epoch: int = 1) -> Str
     w0 = get(m, "initial_weight", path, integer, lo=wmin, hi=wmax)
     scope = get(m, "scope", path, choice, "neuron", options=SCOPES, what="structural scope")
     below = get(m, "prune_below", path, integer, None, lo=1, hi=NO_THRESHOLD - 1)
-    return StructuralSpec(every, q, w0, scope, below)
+    group = get(m, "group", path, integer, 0, lo=1, hi=MAX_GROUP)
+    if group and scope != "neuron":
+        raise ConfigError(f"{path}.group", f"a regrowth group needs scope: neuron (fixed indegree), not {scope!r}")
+    return StructuralSpec(every, q, w0, scope, below, group)
 
 
 def structural_lfsr_seed(seed: int, core: int) -> int:
@@ -199,8 +211,26 @@ def _group_by_target(syn, s0, s1, n_local):
 
 
 @kernel
-def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c):
-    """``scope: neuron`` on the region rows ``a_lo .. a_hi - 1`` (module docstring). Returns the count."""
+def _spread_pool(pool, size, k, reached):
+    """Keep (in order) the pool entries whose ``reached`` is False when at least ``k`` are; the new size."""
+    n = 0
+    for i in range(size):
+        if not reached[pool[i]]:
+            n += 1
+    if n < k:
+        return size
+    n = 0
+    for i in range(size):
+        if not reached[pool[i]]:
+            pool[n] = pool[i]
+            n += 1
+    return n
+
+
+@kernel
+def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c, grp):
+    """``scope: neuron`` on the region rows ``a_lo .. a_hi - 1`` (module docstring); ``grp``: the regrowth
+    group of each local neuron (-1: none). Returns the count."""
     s0, s1 = syn.ptr[a_lo], syn.ptr[a_hi]
     n_syn, n_rows = s1 - s0, a_hi - a_lo
     prune_q, w0, below = prm[PRUNE_Q], prm[W_INIT], prm[PRUNE_BELOW]
@@ -209,6 +239,12 @@ def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c):
         for j in range(syn.ptr[a], syn.ptr[a + 1]):
             row_of[j - s0] = a - a_lo
     start, by_neuron = _group_by_target(syn, s0, s1, n_local)
+    n_grp = max(np.int64(0), np.int64(grp.max()) + 1) if grp.size else np.int64(0)
+    reached = np.zeros((n_grp, n_rows), np.bool_)          # rows some neuron of the group reaches
+    for j in range(s0, s1):
+        g = grp[np.int64(syn.target[j])]
+        if g >= 0:
+            reached[g, row_of[j - s0]] = True
     keep = np.ones(n_syn, np.bool_)
     new_row = np.empty(n_syn, np.int64)
     new_tgt = np.empty(n_syn, np.int64)
@@ -223,8 +259,13 @@ def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c):
         if k == 0:
             continue
         size = _free_pool(row_of[js - s0], row_of[pruned - s0], k, taken, pool)
+        g = grp[n]
+        if g >= 0:
+            size = _spread_pool(pool, size, k, reached[g])
         for i in range(k):
             p = _draw_index(lfsr, c, size)
+            if g >= 0:
+                reached[g, pool[p]] = True
             new_row[n_new], new_tgt[n_new], new_dly[n_new] = pool[p], n, np.int64(syn.delay[pruned[i]])
             n_new += 1
             pool[p] = pool[size - 1]
@@ -298,19 +339,22 @@ def _rewire_rows(syn, a_lo, a_hi, t_lo, t_hi, prm, lfsr, c):
 
 # ----------------------------------------------------------------- public wrapper
 def rewire(syn: Synapses, rows: tuple[int, int], prm: np.ndarray, lfsr: np.ndarray, core: int,
-           neurons: int, targets: tuple[int, int] | None = None) -> int:
+           neurons: int, targets: tuple[int, int] | None = None, first_neuron: int = 0) -> int:
     """Rewire the region ``rows = (a_lo, a_hi)`` of ``core`` in place; return the synapses rewired.
 
     ``prm``: a ``rule_struct`` row (STRUCT_PARAMS); ``lfsr``: int64 per-core LFSR states (core's
     advanced); ``neurons``: the core's neuron count (local targets are below it); ``targets``:
-    (first, end) local candidate targets of ``scope: row`` (default: every neuron of the core).
+    (first, end) local candidate targets of ``scope: row`` (default: every neuron of the core);
+    ``first_neuron``: the global id of the core's local neuron 0 (for ``group``: local neuron n is in
+    group ``(first_neuron + n - target_first) // group`` when inside the target population).
     Raises ValueError for inconsistent tables (what a chip's loader would refuse).
     """
     prm = np.asarray(prm, np.int64)
     if prm.shape != (len(STRUCT_PARAMS),):
         raise ValueError(f"prm must have {len(STRUCT_PARAMS)} entries {STRUCT_PARAMS}, got shape {prm.shape}")
     if not 1 <= prm[PRUNE_Q] <= PRUNE_ONE or not fx.WEIGHT_MIN <= prm[W_INIT] <= fx.WEIGHT_MAX \
-            or not 0 <= prm[SCOPE] < len(SCOPES) or not 1 <= prm[PRUNE_BELOW] <= NO_THRESHOLD:
+            or not 0 <= prm[SCOPE] < len(SCOPES) or not 1 <= prm[PRUNE_BELOW] <= NO_THRESHOLD \
+            or not 0 <= prm[GROUP] <= MAX_GROUP or (prm[GROUP] and prm[SCOPE] != 0):
         raise ValueError(f"invalid structural parameters {dict(zip(STRUCT_PARAMS, prm.tolist()))}")
     for name, arr, dt in (("ptr", syn.ptr, np.int64), ("target", syn.target, np.uint16),
                           ("weight", syn.weight, np.int16), ("delay", syn.delay, np.uint8), ("tag", syn.tag, np.int16)):
@@ -335,7 +379,12 @@ def rewire(syn: Synapses, rows: tuple[int, int], prm: np.ndarray, lfsr: np.ndarr
         raise ValueError("structural plasticity needs at most one synapse per (source row, target) pair; "
                          "this region has duplicates")
     if prm[SCOPE] == 0:
-        return int(_rewire_neurons(syn, a_lo, a_hi, neurons, prm, lfsr, core))
+        grp = np.full(neurons, -1, np.int64)
+        if prm[GROUP]:
+            rel = first_neuron + np.arange(neurons, dtype=np.int64) - prm[TGT_FIRST]
+            inside = (rel >= 0) & (rel < prm[TGT_SIZE])
+            grp[inside] = rel[inside] // prm[GROUP]
+        return int(_rewire_neurons(syn, a_lo, a_hi, neurons, prm, lfsr, core, grp))
     t_lo, t_hi = targets if targets is not None else (0, neurons)
     if not 0 <= t_lo <= t_hi <= neurons or (tgt.size and (tgt.min() < t_lo or tgt.max() >= t_hi)):
         raise ValueError(f"candidate targets {t_lo}..{t_hi} must hold every target of the region")
@@ -352,6 +401,8 @@ class Rewirer:
 
     def __init__(self, image):
         rs = image.rule_struct
+        if rs.shape[1] < len(STRUCT_PARAMS):        # an image saved before a column was added: 0 (off)
+            rs = np.pad(rs, ((0, 0), (0, len(STRUCT_PARAMS) - rs.shape[1])))
         self.period = rs[:, PERIOD].astype(np.int64)
         self.prm = rs.astype(np.int64)
         self.regions = []            # (core, rule, a_lo, a_hi, t_lo, t_hi)
@@ -395,7 +446,7 @@ class Rewirer:
             if t % self.period[r]:
                 continue
             n = rewire(syn, (a_lo, a_hi), self.prm[r], self.lfsr, c, int(neuron_ptr[c + 1] - neuron_ptr[c]),
-                       (t_lo, t_hi))
+                       (t_lo, t_hi), int(neuron_ptr[c]))
             self.rewired[c] += n
             self.scanned[c] += syn.ptr[a_hi] - syn.ptr[a_lo]
             self.events[c] += 1
@@ -438,7 +489,7 @@ def _warm_up() -> None:
     for scope in range(len(SCOPES)):
         syn = Synapses(np.array([0, 2], np.int64), np.array([0, 1], np.uint16), np.zeros(2, np.int16),
                        np.zeros(2, np.uint8), np.zeros(0, np.int16))
-        rewire(syn, (0, 1), np.array([1, PRUNE_ONE, 0, scope, 0, 3, NO_THRESHOLD], np.int64),
+        rewire(syn, (0, 1), np.array([1, PRUNE_ONE, 0, scope, 0, 3, NO_THRESHOLD, 0], np.int64),
                np.array([1], np.int64), 0, 3)
 
 

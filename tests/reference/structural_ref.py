@@ -2,7 +2,7 @@
 obvious list code written from the docs, importing none of the package's code."""
 
 MASK32 = (1 << 32) - 1
-PERIOD, PRUNE_Q, W_INIT, SCOPE, TGT_FIRST, TGT_SIZE, PRUNE_BELOW = range(7)
+PERIOD, PRUNE_Q, W_INIT, SCOPE, TGT_FIRST, TGT_SIZE, PRUNE_BELOW, GROUP = range(8)
 
 
 def lfsr_next_ref(s):
@@ -41,10 +41,11 @@ def prune_count_ref(m, prune_q):
     return (m * prune_q + 128) // 256
 
 
-def rewire_ref(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws, targets=None):
-    """Rewire rows a_lo..a_hi-1 of the lists in place (``tag`` may be an empty list); return the count."""
+def rewire_ref(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws, targets=None, first_neuron=0):
+    """Rewire rows a_lo..a_hi-1 of the lists in place (``tag`` may be an empty list); return the count.
+    ``first_neuron``: global id of local neuron 0 (regrowth groups count from prm[TGT_FIRST])."""
     if prm[SCOPE] == 0:
-        return _neurons(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws)
+        return _neurons(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws, first_neuron)
     t_lo, t_hi = targets if targets is not None else (0, n_local)
     total = 0
     for a in range(a_lo, a_hi):
@@ -67,10 +68,23 @@ def rewire_ref(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws,
     return total
 
 
-def _neurons(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws):
+def group_of_ref(n, first_neuron, prm):
+    """Regrowth group of local neuron n, or None (no groups, or n outside the target population)."""
+    rel = first_neuron + n - prm[TGT_FIRST]
+    if prm[GROUP] == 0 or not 0 <= rel < prm[TGT_SIZE]:
+        return None
+    return rel // prm[GROUP]
+
+
+def _neurons(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws, first_neuron):
     row_of = {j: a for a in range(a_lo, a_hi) for j in range(ptr[a], ptr[a + 1])}
     lo, hi = ptr[a_lo], ptr[a_hi]
     removed, grown = set(), []       # grown: (row, target, delay)
+    reached = {}                     # group -> rows a neuron of it reaches (before the pass, or grown in it)
+    for j in range(lo, hi):
+        g = group_of_ref(target[j], first_neuron, prm)
+        if g is not None:
+            reached.setdefault(g, set()).add(row_of[j])
     for n in range(n_local):
         mine = [j for j in range(lo, hi) if target[j] == n]
         pruned = weakest_ref(mine, weight, prune_count_ref(len(mine), prm[PRUNE_Q]), prm[PRUNE_BELOW])
@@ -82,8 +96,16 @@ def _neurons(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws):
         if len(pool) < k:
             after = {row_of[j] for j in mine if j not in pruned}
             pool = [a for a in range(a_lo, a_hi) if a not in after]
+        g = group_of_ref(n, first_neuron, prm)
+        if g is not None:
+            spread = [a for a in pool if a not in reached.get(g, set())]
+            if len(spread) >= k:
+                pool = spread
         for j in pruned:
-            grown.append((draws.pick(pool), n, delay[j]))
+            a = draws.pick(pool)
+            if g is not None:
+                reached.setdefault(g, set()).add(a)
+            grown.append((a, n, delay[j]))
             removed.add(j)
     if not grown:
         return 0
@@ -124,7 +146,7 @@ class StructuralRef:
                 t_hi = max(t_lo, min(end, int(im.neuron_ptr[c + 1])) - base)
                 self.rewired[c] += rewire_ref(im.axon_syn_ptr, im.syn_target, self.weights, im.syn_delay, self.tags,
                                               rows[0], rows[-1] + 1, int(im.neuron_ptr[c + 1]) - base, prm,
-                                              self.lfsr[c], (t_lo, t_hi))
+                                              self.lfsr[c], (t_lo, t_hi), base)
 
 
 def structural_twin(image):

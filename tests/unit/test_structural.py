@@ -13,6 +13,7 @@ from emulator.config.loader import load
 from emulator.engine import Simulation
 from emulator.errors import ConfigError
 from emulator.learning.structural import (
+    GROUP,
     NO_THRESHOLD,
     PRUNE_Q,
     SCOPE,
@@ -60,8 +61,10 @@ def test_rewire_matches_twin_on_random_tables(seed):
     syn = random_region(rng, rows, neurons, float(rng.choice([0.05, 0.3, 0.9, 1.0])), bool(seed % 2))
     scope = seed % 4 >= 2
     below = int(rng.choice([NO_THRESHOLD, 1, 4, 60, 200]))
-    prm = np.array([1, int(rng.choice([1, 26, 128, 200, 256])), int(rng.integers(-50, 200)), scope, 0, 0, below],
-                   np.int64)
+    group = 0 if scope or seed % 3 == 0 else int(rng.integers(1, 6))       # regrowth groups (scope neuron)
+    t_first, first = int(rng.integers(0, 4)), int(rng.integers(0, 4))      # groups count from t_first (global)
+    prm = np.array([1, int(rng.choice([1, 26, 128, 200, 256])), int(rng.integers(-50, 200)), scope, t_first,
+                    int(rng.integers(0, neurons + 1)), below, group], np.int64)
     t_lo = int(rng.integers(0, 3)) if scope else 0
     targets = (0, neurons) if not scope or syn.target.size == 0 else (
         min(t_lo, int(syn.target.min())), neurons)
@@ -69,8 +72,8 @@ def test_rewire_matches_twin_on_random_tables(seed):
     draws = Draws(structural_seed_ref(seed, 1))
     ptr, tgt, w, d, tag = as_lists(syn)
     for _ in range(3):                          # successive passes share the LFSR
-        got = rewire(syn, (1, rows + 1), prm, lfsr, 1, neurons, targets)
-        want = rewire_ref(ptr, tgt, w, d, tag, 1, rows + 1, neurons, prm.tolist(), draws, targets)
+        got = rewire(syn, (1, rows + 1), prm, lfsr, 1, neurons, targets, first)
+        want = rewire_ref(ptr, tgt, w, d, tag, 1, rows + 1, neurons, prm.tolist(), draws, targets, first)
         assert got == want
         assert as_lists(syn) == [ptr, tgt, w, d, tag]
         assert int(lfsr[1]) == draws.state and lfsr[0] == 7
@@ -81,7 +84,7 @@ def test_rewire_keeps_counts_and_moves_the_weakest(scope):
     rng = np.random.default_rng(5)
     syn = random_region(rng, 20, 30, 0.3, tags=True)
     before = [a.copy() for a in syn]
-    prm = np.array([1, 64, 33, scope, 0, 0, NO_THRESHOLD], np.int64)         # prune a quarter
+    prm = np.array([1, 64, 33, scope, 0, 0, NO_THRESHOLD, 0], np.int64)         # prune a quarter
     n = rewire(syn, (1, 21), prm, np.array([structural_lfsr_seed(1, 0)], np.int64), 0, 30)
     lo, hi = before[0][1], before[0][21]
     assert syn.ptr[1] == lo and syn.ptr[21] == hi             # the region keeps its place and size
@@ -115,11 +118,33 @@ def test_rewire_keeps_counts_and_moves_the_weakest(scope):
         assert all(abs(old_w[p]) <= k for k in kept)
 
 
+def test_group_regrows_where_the_group_has_no_synapse():
+    """group G: the grown sources avoid the rows any neuron of the group reached (when enough are
+    left); without it the draws land on them too. 4 neurons, groups {0, 1}, {2, 3}; 40 rows."""
+    rows, neurons = 40, 4
+    reached_by = {0: range(0, 20), 1: range(10, 30), 2: range(30, 40), 3: range(0, 5)}    # sources of each neuron
+    pairs = sorted((a, n) for n, rs in reached_by.items() for a in rs)
+    ptr = np.searchsorted([a for a, _ in pairs], np.arange(rows + 1)).astype(np.int64)
+    grown = {}
+    for group in (0, 2):
+        syn = Synapses(ptr.copy(), np.array([n for _, n in pairs], np.uint16), np.zeros(len(pairs), np.int16),
+                       np.zeros(len(pairs), np.uint8), np.zeros(0, np.int16))
+        prm = np.array([1, 64, 50, 0, 100, 4, NO_THRESHOLD, group], np.int64)   # targets: global 100..103
+        rewire(syn, (0, rows), prm, np.array([structural_lfsr_seed(3, 0)], np.int64), 0, neurons, None, 100)
+        row = np.repeat(np.arange(rows), np.diff(syn.ptr))
+        grown[group] = {n: {int(a) for a, t, w in zip(row, syn.target, syn.weight) if t == n and w == 50}
+                        for n in range(neurons)}
+    assert all(grown[2][n] and not grown[2][n] & set(range(0, 30)) for n in (0, 1))     # group {0, 1} reaches 0..29
+    assert all(grown[2][n] and not grown[2][n] & (set(range(30, 40)) | set(range(5))) for n in (2, 3))
+    assert any(grown[0][n] & set(range(0, 30)) for n in (0, 1))           # without groups they do land there
+    assert not grown[2][0] & grown[2][1]                                  # nor twice in a group in one pass
+
+
 def test_rewire_rejects_bad_tables():
     rng = np.random.default_rng(0)
     syn = random_region(rng, 4, 10, 0.5, tags=False)
     lfsr = np.array([1], np.int64)
-    prm = np.array([1, 64, 10, 0, 0, 0, NO_THRESHOLD], np.int64)
+    prm = np.array([1, 64, 10, 0, 0, 0, NO_THRESHOLD, 0], np.int64)
     with pytest.raises(ValueError, match="prm"):
         rewire(syn, (1, 5), prm[:4], lfsr, 0, 10)
     with pytest.raises(ValueError, match="targets local neuron"):
@@ -147,10 +172,11 @@ def structural_config(seed, every=(3, 7), scope=None, timesteps=60):
     for p in cfg.network.projections:
         if p.plasticity is not None:
             s = p.plasticity
+            sc = scope or str(rng.choice(["neuron", "row"]))
             st = StructuralSpec(int(rng.integers(*every)), int(rng.choice([26, 64, 128, 256])),
-                                int(rng.integers(s.wmin, s.wmax + 1)),
-                                scope or str(rng.choice(["neuron", "row"])),
-                                None if rng.random() < 0.5 else int(rng.integers(1, 120)))
+                                int(rng.integers(s.wmin, s.wmax + 1)), sc,
+                                None if rng.random() < 0.5 else int(rng.integers(1, 120)),
+                                int(rng.integers(0, 4)) if sc == "neuron" else 0)
             p = replace(p, plasticity=replace(s, structural=st))
         projs.append(p)
     return replace(cfg, network=replace(cfg.network, projections=tuple(projs)))
@@ -218,6 +244,19 @@ def test_chunks_threads_and_checkpoints_change_no_bit(tmp_path):
     assert _final(other)[1] != want[1]
 
 
+def test_image_without_the_group_column_rewires_as_group_0():
+    """An image saved before STRUCT_PARAMS had its ``group`` column (7 columns) rewires as with group 0."""
+    cfg = structural_config(4, every=(5, 6), scope="neuron", timesteps=60)
+    b = build(cfg)
+    rs = b.image.rule_struct.copy()
+    rs[:, GROUP] = 0
+    ref = Simulation(replace(b.image, rule_struct=rs), b.stimulus)
+    ref.run(60)
+    old = Simulation(replace(b.image, rule_struct=rs[:, :GROUP].copy()), b.stimulus)
+    old.run(60)
+    assert ref.structural.rewired.sum() > 0 and _final(old) == _final(ref)
+
+
 def test_learning_off_stops_rewiring():
     b = build(structural_config(4, every=(2, 3)))
     sim = Simulation(b.image, b.stimulus)
@@ -252,10 +291,13 @@ def test_yaml_structural_reaches_the_image():
     assert (st.every_epochs, st.prune_q, st.initial_weight, st.scope, st.prune_below) == (4, 64, 30, "row", 20)
     row = build(cfg).image.rule_struct[0]
     exc_first = 0                                 # the only chip population
-    assert row.tolist() == [12, 64, 30, 1, exc_first, 6, 20]     # period = every_epochs * epoch
+    assert row.tolist() == [12, 64, 30, 1, exc_first, 6, 20, 0]     # period = every_epochs * epoch
     assert row[SCOPE] == 1 and row[W_INIT] == 30 and row[PRUNE_Q] == 64
     row = build(load(_yaml({"every_epochs": 4, "prune_fraction": 0.1, "initial_weight": 3}))).image.rule_struct[0]
-    assert row.tolist() == [4, 26, 3, 0, exc_first, 6, NO_THRESHOLD]   # round(0.1 * 256) = 26; defaults
+    assert row.tolist() == [4, 26, 3, 0, exc_first, 6, NO_THRESHOLD, 0]   # round(0.1 * 256) = 26; defaults
+    row = build(load(_yaml({"every_epochs": 4, "prune_fraction": 0.1, "initial_weight": 3, "group": 3}))
+                ).image.rule_struct[0]
+    assert row[GROUP] == 3
 
 
 @pytest.mark.parametrize("structural, where", [
@@ -268,6 +310,8 @@ def test_yaml_structural_reaches_the_image():
     ({"every_epochs": 2, "prune_fraction": 0.1, "initial_weight": 5, "prune_below": 0}, "structural.prune_below"),
     ({"every_epochs": 1 << 31, "prune_fraction": 0.1, "initial_weight": 5}, "structural.every_epochs"),
     ({"every_epochs": 2, "prune_fraction": 0.1, "initial_weight": 5, "rate": 1}, "structural"),
+    ({"every_epochs": 2, "prune_fraction": 0.1, "initial_weight": 5, "group": 0}, "structural.group"),
+    ({"every_epochs": 2, "prune_fraction": 0.1, "initial_weight": 5, "group": 2, "scope": "row"}, "structural.group"),
     ("often", "structural"),
 ])
 def test_yaml_errors_name_the_field(structural, where):
