@@ -19,8 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..config.types import ChipSpec
-from .kernels import (AXON_EVENTS, DENDRITE_UPDATES, HOPS, LEARN_EPOCHS, LEARN_SYNAPSES, NEURON_UPDATES, PACKETS, SYNOPS,
-                      TRACE_UPDATES)
+from .._jit import kernel
+from .kernels import (AXON_EVENTS, COUNTER_NAMES, DENDRITE_UPDATES, HOPS, LEARN_EPOCHS, LEARN_SYNAPSES, NEURON_UPDATES,
+                      PACKETS, SYNOPS, TRACE_UPDATES)
 
 
 def phase_cycles(counters: np.ndarray, chip: ChipSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -46,23 +47,56 @@ def learn_cycles(counters: np.ndarray, chip: ChipSpec) -> np.ndarray:
             + c.learn_epoch * counters[..., LEARN_EPOCHS])
 
 
-def step_cycles(counters: np.ndarray, chip: ChipSpec, noc=None) -> tuple[np.ndarray, np.ndarray]:
+def cycle_costs(chip: ChipSpec) -> np.ndarray:
+    """int64 (len(COUNTER_NAMES),): datapath cycles per event of each counter (0: none, e.g. hops)."""
+    c = chip.cycles
+    cost = np.zeros(len(COUNTER_NAMES), np.int64)
+    for index, cycles in ((AXON_EVENTS, c.axon_event), (SYNOPS, c.synop), (NEURON_UPDATES, c.neuron_update),
+                          (DENDRITE_UPDATES, c.dendrite_update), (PACKETS, c.spike_out),
+                          (LEARN_SYNAPSES, c.learn_synapse), (TRACE_UPDATES, c.trace_update),
+                          (LEARN_EPOCHS, c.learn_epoch)):
+        cost[index] = cycles
+    return cost
+
+
+def step_cycles(counters: np.ndarray, chip: ChipSpec, noc=None,
+                totals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(cycles of each timestep, mean core cycles of each timestep).
 
-    With a NoC chunk (``emulator.router.NocChunk``, cycle mode), a core finishes
-    ``core_stall`` cycles later (its datapath waited for router credit) and the step
-    also waits for its last packet:
-    ``max(max_c (deliver_c + update_c + stall_c), last_arrival) + barrier``.
+    ``core_c = deliver_c + update_c + learn_c`` is the dot product of the core's counters
+    with ``cycle_costs``. With a NoC chunk (``emulator.router.NocChunk``, cycle mode), a core
+    finishes ``core_stall`` cycles later (its datapath waited for router credit) and the step
+    also waits for its last packet: ``max(max_c (core_c + stall_c), last_arrival) + barrier``.
+    ``totals`` (cores, counters), when given, gets the counters summed over the steps.
     """
-    deliver, update = phase_cycles(counters, chip)
-    core = deliver + update + learn_cycles(counters, chip)
-    last = np.zeros(core.shape[0], np.int64)
-    if noc is not None:
-        core = core + noc.core_stall
-        last = noc.last_arrival
-    if core.shape[1] == 0:
-        return last + chip.cycles.barrier, np.zeros(core.shape[0])
-    return np.maximum(core.max(axis=1), last) + chip.cycles.barrier, core.mean(axis=1)
+    steps, cores = counters.shape[0], counters.shape[1]
+    stall = noc.core_stall if noc is not None else np.zeros((0, 0), np.int64)
+    last = noc.last_arrival if noc is not None else np.zeros(steps, np.int64)
+    cycles, mean = np.zeros(steps, np.int64), np.zeros(steps)
+    _step_cycles(np.ascontiguousarray(counters, np.int64), cycle_costs(chip), np.asarray(stall, np.int64),
+                 np.asarray(last, np.int64), int(chip.cycles.barrier), cycles, mean,
+                 totals if totals is not None else np.zeros((cores, counters.shape[2]), np.int64))
+    return cycles, mean
+
+
+@kernel
+def _step_cycles(counters, cost, stall, last, barrier, cycles, mean, totals):
+    """One pass over the chunk's counters: per step the slowest core and the mean, and the totals."""
+    steps, cores, n_counters = counters.shape
+    for k in range(steps):
+        slowest = np.int64(0)
+        summed = np.int64(0)
+        for c in range(cores):
+            core = np.int64(0)
+            for i in range(n_counters):
+                core += cost[i] * counters[k, c, i]
+                totals[c, i] += counters[k, c, i]
+            if stall.shape[0] > 0:
+                core += stall[k, c]
+            slowest = max(slowest, core)
+            summed += core
+        cycles[k] = max(slowest, last[k]) + barrier
+        mean[k] = summed / cores if cores > 0 else 0.0
 
 
 def energy_pj(totals: np.ndarray, chip: ChipSpec, hops: int | None = None) -> dict:

@@ -223,15 +223,16 @@ class Simulation:
             scale *= 2
             rec = rec._replace(**_spike_segments(group_neurons, steps, scale, as_dict=True))
         # the router replays the chunk's packets (spikes never depend on it; cycles do)
+        # injection times need each core's soma pass start (cycle mode only)
+        soma = soma_pass_start(rec.counters, self.image.chip) if self.noc.cycle_mode else np.zeros((steps, 0), np.int64)
         noc = self.noc.run_chunk(t0, _cat(self._spike_t[first_part:], np.int64),
-                                 _cat(self._spike_id[first_part:], np.int32),
-                                 soma_pass_start(rec.counters, self.image.chip), host_ptr[1:], host_ids)
+                                 _cat(self._spike_id[first_part:], np.int32), soma, host_ptr[1:], host_ids)
         if not record:          # a zero-step chunk: nothing was recorded
             del self._spike_t[first_part:], self._spike_id[first_part:]
             return 0
         self._probe_vals.append(rec.probe_vals)
-        self.counter_totals += rec.counters.sum(axis=0)
-        cyc, mean = step_cycles(rec.counters, self.image.chip, noc if self.noc.cycle_mode else None)
+        cyc, mean = step_cycles(rec.counters, self.image.chip, noc if self.noc.cycle_mode else None,
+                                totals=self.counter_totals)
         self._step_cycles.append(cyc)
         self._mean_cycles.append(mean)
         self.t = t1

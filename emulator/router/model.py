@@ -63,7 +63,7 @@ class NocModel:
         """Route the packets of steps ``t0 .. t0 + len(deliver) - 1``.
 
         ``spike_t/spike_id``: the chunk's spikes; ``deliver``: int64 (steps, cores)
-        deliver-phase cycles; ``host_ptr[k] .. host_ptr[k + 1]`` index the host ids
+        cycle at which each core starts its soma pass (cycle mode; fast mode reads only its length); ``host_ptr[k] .. host_ptr[k + 1]`` index the host ids
         emitted at step ``t0 + k`` (in ``host_ids``). Zero steps compile the kernels.
         """
         steps = deliver.shape[0]
