@@ -80,6 +80,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--duration-ms", type=float, default=1000.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--delivery", choices=("auto", "source", "core"), default="auto",
+                    help="engine synapse tables (source-major copy or the chip's rows)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     if args.neurons and args.local:
@@ -96,7 +98,7 @@ def main() -> None:
     built = ne.build(cfg)
     build_s = time.perf_counter() - t0
     before_run = time.perf_counter() - T_START
-    res = ne.simulate(built, threads=args.threads)
+    res = ne.simulate(built, threads=args.threads, delivery=args.delivery)
     s = res.summary()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({
@@ -108,6 +110,7 @@ def main() -> None:
         "spikes": s["spikes"], "mean_rate_hz": s["mean_rate_hz"], "syn_events": s["synaptic_ops"],
         "syn_events_per_s": s["synaptic_ops"] / res.wall_s if res.wall_s else 0.0,
         "peak_rss_mb": rss, "table_bytes_per_synapse": table_bytes(built.image) / max(1, s["synapses"]),
+        "engine_copy_bytes_per_synapse": res.engine_bytes / max(1, s["synapses"]),
         "cycles_per_step_mean": s["cycles_per_timestep_mean"], "energy_uj": s["energy_pj"]["total"] / 1e6,
     }))
     sys.stdout.flush()

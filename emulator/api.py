@@ -72,16 +72,19 @@ def learn(built: Build, out: str | Path, progress: bool = False, threads: int = 
 
 
 def simulate(built: Build, timesteps: int | None = None, progress: bool = False,
-             checkpoint: str | Path | None = None, resume: bool = False, threads: int = 1) -> Results:
+             checkpoint: str | Path | None = None, resume: bool = False, threads: int = 1,
+             delivery: str = "auto") -> Results:
     """Run ``built`` for ``timesteps`` (default: the config's) and return its Results.
 
     With ``checkpoint`` the state is saved there every ``run.outputs.checkpoint_every``
     timesteps; ``resume=True`` continues from that file when it exists.
     ``threads`` > 1 emulates groups of cores in parallel (0: all CPUs); the
-    results are identical for any thread count.
+    results are identical for any thread count. ``delivery``: ``source`` (the engine's
+    source-major copy of the synapses: fastest, 8 more bytes per synapse; static images),
+    ``core`` (the chip's per-core rows only: least memory) or ``auto`` (source when static).
     """
     total = timesteps if timesteps is not None else built.config.run.timesteps
-    sim = Simulation(built.image, built.stimulus, built.probes, threads=threads)
+    sim = Simulation(built.image, built.stimulus, built.probes, threads=threads, delivery=delivery)
     ckpt = str(checkpoint) if checkpoint else None
     if resume and ckpt and Path(ckpt).exists():
         sim.load_checkpoint(ckpt)

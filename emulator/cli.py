@@ -63,7 +63,7 @@ def cmd_run(args) -> int:
             print(describe(report))
         return 0
     results = api.simulate(built, progress=not args.quiet and not args.no_progress, checkpoint=ckpt,
-                           resume=args.resume, threads=args.threads)
+                           resume=args.resume, threads=args.threads, delivery=args.delivery)
     o = cfg.run.outputs
     report = results.save(out, spikes=o.spikes, probes=o.probes, raster=o.raster,
                           report_extra={"config": str(path), "seed": cfg.run.seed,
@@ -222,6 +222,9 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.npz if present")
     run.add_argument("--threads", type=int, default=1, metavar="N",
                      help="emulate groups of cores on N threads (0: all CPUs); results do not depend on N")
+    run.add_argument("--delivery", choices=("auto", "source", "core"), default="auto",
+                     help="synapse tables the engine reads: source-major copy (fast, static networks), the "
+                          "chip's per-core rows (least memory), or auto (source when nothing learns)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing; only write results")
     run.set_defaults(func=cmd_run)

@@ -138,6 +138,14 @@ class Simulation:
         self.jit_s = 0.0
         self.t_start = self.t
 
+    @property
+    def engine_bytes(self) -> int:
+        """Bytes of the tables this simulation built beside its image (its source-major synapse
+        copy, narrow registers, per-core and per-group tables); the state and buffers excluded."""
+        own = [a for name, a in self.tables._asdict().items() if name.startswith("fan_") or name.startswith("core_")]
+        own += [getattr(self.params, k) for k in NARROW_PARAMS] + [self.tables.axon_core]
+        return int(sum(a.nbytes for a in own))
+
     # ------------------------------------------------------------------ learning
     def set_learning(self, enabled: bool) -> None:
         """Switch the learn phase on or off (off: weights and traces freeze; docs/learning.md)."""

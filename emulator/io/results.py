@@ -31,6 +31,7 @@ class Results:
     noc: object = None             #: emulator.router.NocStats: router figures (docs/router.md)
     learned_weights: np.ndarray | None = None   #: int16 (n_synapses): weights after learning (plastic images)
     learned_tables: dict | None = None   #: axon_syn_ptr / syn_target / syn_delay as rewired (docs/structural.md)
+    engine_bytes: int = 0          #: tables the engine built beside the image (source-major synapses, narrow registers)
 
     @classmethod
     def from_simulation(cls, sim) -> "Results":
@@ -51,6 +52,7 @@ class Results:
                    cat(sim._mean_cycles) if sim._mean_cycles else np.zeros(0), sim.wall_s, sim.jit_s,
                    noc=sim.noc.stats() if getattr(sim, "noc", None) is not None else None,
                    learned_weights=sim.tables.syn_weight.copy() if sim.image.n_rules else None,
+                   engine_bytes=sim.engine_bytes,
                    **_structural(sim))
 
     # ------------------------------------------------------------------ queries
