@@ -39,7 +39,7 @@ def _delivers(steps, tb, buf, spike_ptr, spike_ids, no_host, cnt):
         q = (t - 1) & 1               # deliver reads the spikes of step t-1 (one thread group)
         for i in range(n):
             buf.pending[q, i] = spike_ids[spike_ptr[k] + i]
-        buf.n_pending[q, 0] = n
+        buf.n_pending[q, 0, 0] = n
         K.deliver(t, 0, tb, buf, no_host, cnt)
 
 

@@ -51,4 +51,4 @@ step_kernel = numba.njit(_nrt=False, **JIT_OPTIONS)
 inline_kernel = numba.njit(inline="always", **JIT_OPTIONS)
 
 #: decorator for kernels parallel over cores (``numba.prange``)
-parallel_kernel = numba.njit(parallel=True, **JIT_OPTIONS)
+parallel_kernel = numba.njit(parallel=True, _nrt=False, **JIT_OPTIONS)

@@ -25,6 +25,9 @@ from ..neurons.kernels import collect_spikes, update_range
 COUNTER_NAMES = ("axon_events", "synops", "neuron_updates", "spikes", "packets", "hops",
                  "learn_synapses", "trace_updates", "learn_epochs", "dendrite_updates")
 PROBE_VARS = ("u", "v", "th", "u_inh")
+#: int64 words per cache line: a group's own scalars (packet count, recorder fill) get a
+#: line each, or the threads would pass one line back and forth every timestep
+LINE = 8
 
 
 class Tables(NamedTuple):
@@ -77,7 +80,7 @@ class Buffers(NamedTuple):
     acc: np.ndarray          #: int32 (ring, n): exc port
     acc_inh: np.ndarray      #: int32 (ring, n) or (1, 1) when no neuron has an inh port
     pending: np.ndarray      #: int32 (2, n): spikes of the steps of parity 0 / 1; group g's in its neuron range
-    n_pending: np.ndarray    #: int64 (2, groups): how many group g emitted in the step of that parity
+    n_pending: np.ndarray    #: int64 (2, groups, LINE): [q, g, 0]: how many group g emitted in the step of parity q
     fired: np.ndarray        #: uint8 (n rounded up to 8): this step's spike flags
     xtr: np.ndarray          #: int32 (n_axons, 4): per row: spike this step, x0, x1, x2 (learning)
     ytr: np.ndarray          #: int32 (n_neurons, 4): per neuron: y0, y1, y2, y3 (learning)
@@ -93,9 +96,9 @@ class Recorder(NamedTuple):
     """What a chunk records; group g appends its spikes to its own segment of the spike arrays."""
     spike_t: np.ndarray      #: int64 (capacity,)
     spike_id: np.ndarray     #: int32 (capacity,)
-    n_rec: np.ndarray        #: int64 (groups,): spikes in group g's segment
+    n_rec: np.ndarray        #: int64 (groups, LINE): [g, 0]: spikes in group g's segment
     rec_ptr: np.ndarray      #: int64 (groups + 1): group g's segment is rec_ptr[g] .. rec_ptr[g+1]-1
-    room: np.ndarray         #: int64 (2, groups): 1 when group g's segment holds another step (by step parity)
+    room: np.ndarray         #: int64 (2, groups, LINE): [q, g, 0] 1 when group g's segment holds another step
     probe_ids: np.ndarray    #: int64 (n_probe,)
     probe_vals: np.ndarray   #: int32 (chunk, n_probe, 4): PROBE_VARS after the update
     counters: np.ndarray     #: int64 (chunk, n_cores, len(COUNTER_NAMES))
@@ -151,7 +154,7 @@ def deliver(t, g, tb, buf, host_ids, cnt):
     source_major = tb.fan_ptr.shape[0] > 1
     for src in range(tb.group_ptr.size - 1):
         base = tb.neuron_ptr[tb.group_ptr[src]]
-        for i in range(buf.n_pending[q, src]):
+        for i in range(buf.n_pending[q, src, 0]):
             n = np.int64(buf.pending[q, base + i])
             if source_major:
                 _deliver_source(t, n, g, tb, buf, cnt)
@@ -230,7 +233,7 @@ def emit(t, g, tb, buf, cnt):
             cnt[c, PACKETS] += tb.out_ptr[n + 1] - tb.out_ptr[n]
             for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
                 cnt[c, HOPS] += tb.out_hops[e]
-    buf.n_pending[q, g] = n_sp - base
+    buf.n_pending[q, g, 0] = n_sp - base
 
 
 @step_kernel
@@ -239,12 +242,12 @@ def record(t, k, g, tb, s, buf, rec):
     neurons of its cores, and say whether the segment holds another step."""
     q = t & 1
     lo, hi = tb.neuron_ptr[tb.group_ptr[g]], tb.neuron_ptr[tb.group_ptr[g + 1]]
-    r = rec.rec_ptr[g] + rec.n_rec[g]
-    m = buf.n_pending[q, g]
+    r = rec.rec_ptr[g] + rec.n_rec[g, 0]
+    m = buf.n_pending[q, g, 0]
     for i in range(m):
         rec.spike_t[r + i] = t
         rec.spike_id[r + i] = buf.pending[q, lo + i]
-    rec.n_rec[g] += m
+    rec.n_rec[g, 0] += m
     for j in range(rec.probe_ids.size):
         n = rec.probe_ids[j]
         if lo <= n < hi:
@@ -253,7 +256,7 @@ def record(t, k, g, tb, s, buf, rec):
             rec.probe_vals[k, j, 2] = s.th[n]
             rec.probe_vals[k, j, 3] = s.u_inh[n]
     # a group emits at most one spike per neuron and step
-    rec.room[q, g] = 1 if r + m + (hi - lo) <= rec.rec_ptr[g + 1] else 0
+    rec.room[q, g, 0] = 1 if r + m + (hi - lo) <= rec.rec_ptr[g + 1] else 0
 
 
 @step_kernel
@@ -284,7 +287,7 @@ def has_room(t, rec):
     """Every group's recorder segment holds step t (as their ``record`` of t-1 found)."""
     q = (t - 1) & 1
     for g in range(rec.room.shape[1]):
-        if rec.room[q, g] == 0:
+        if rec.room[q, g, 0] == 0:
             return False
     return True
 

@@ -22,7 +22,7 @@ from ..neurons.models import FLAG_DEND
 from ..router.model import NocModel
 from .accounting import soma_pass_start, step_cycles
 from .fanout import Fanout, fanout_tables
-from .kernels import COUNTER_NAMES, PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk, run_chunk_parallel
+from .kernels import COUNTER_NAMES, LINE, PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk, run_chunk_parallel
 
 COUNTERS = len(COUNTER_NAMES)
 
@@ -116,7 +116,7 @@ class Simulation:
         dual = bool(np.any(image.params.flags & FLAG_PORT1))
         self.buffers = Buffers(np.zeros((ring, n), np.int32),
                                np.zeros((ring, n) if dual else (1, 1), np.int32),
-                               np.zeros((2, max(n, 1)), np.int32), np.zeros((2, group_ptr.size - 1), np.int64),
+                               np.zeros((2, max(n, 1)), np.int32), np.zeros((2, group_ptr.size - 1, LINE), np.int64),
                                np.zeros(8 * (n // 8 + 1), np.uint8), *learning_buffers(image),
                                np.array([noise_lfsr_seed(image.learn_seed, c) for c in range(image.n_cores)],
                                         np.int64), tag_buffer(image), *learning_scratch(image))
@@ -327,7 +327,7 @@ def narrow_params(params):
 def recorded_spikes(rec: Recorder) -> tuple[np.ndarray, np.ndarray]:
     """(spike_t, spike_id) of a Recorder: the groups' segments merged by step (within a
     step, group order is core order is neuron-id order, as one thread records them)."""
-    parts = [(rec.spike_t[a:a + m], rec.spike_id[a:a + m]) for a, m in zip(rec.rec_ptr[:-1], rec.n_rec)]
+    parts = [(rec.spike_t[a:a + m], rec.spike_id[a:a + m]) for a, m in zip(rec.rec_ptr[:-1], rec.n_rec[:, 0])]
     spike_t = np.concatenate([p[0] for p in parts])
     spike_id = np.concatenate([p[1] for p in parts])
     if len(parts) > 1:
@@ -343,8 +343,8 @@ def _spike_segments(group_neurons: np.ndarray, steps: int, scale: int, as_dict: 
     size = group_neurons + np.maximum(1024, scale * steps * group_neurons // 20)
     rec_ptr = np.concatenate([[0], np.cumsum(size)]).astype(np.int64)
     out = dict(spike_t=np.empty(rec_ptr[-1], np.int64), spike_id=np.empty(rec_ptr[-1], np.int32),
-               n_rec=np.zeros(group_neurons.size, np.int64), rec_ptr=rec_ptr,
-               room=np.ones((2, group_neurons.size), np.int64))
+               n_rec=np.zeros((group_neurons.size, LINE), np.int64), rec_ptr=rec_ptr,
+               room=np.ones((2, group_neurons.size, LINE), np.int64))
     return out if as_dict else tuple(out.values())
 
 

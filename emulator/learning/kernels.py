@@ -194,7 +194,7 @@ def mark_pre(t, g, tb, buf, host_ids):
     q = (t - 1) & 1
     for src in range(tb.group_ptr.size - 1):
         base = tb.neuron_ptr[tb.group_ptr[src]]
-        for i in range(buf.n_pending[q, src]):
+        for i in range(buf.n_pending[q, src, 0]):
             n = buf.pending[q, base + i]
             for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
                 a = tb.out_axon[e]
