@@ -33,7 +33,7 @@ LINE = 8
 class Tables(NamedTuple):
     """Read-only routing and synapse tables of a ChipImage."""
     neuron_ptr: np.ndarray
-    axon_core: np.ndarray
+    axon_core: np.ndarray    #: int32 (n_axons): core of each input axon
     axon_syn_ptr: np.ndarray
     axon_exp: np.ndarray
     axon_port: np.ndarray

@@ -98,7 +98,7 @@ class Simulation:
         # plastic images learn into the simulation's own copy of the weights (the image stays as mapped)
         weights = image.syn_weight.copy() if image.n_rules else image.syn_weight
         spec = core_specialization(image.params.flags, image.neuron_ptr)
-        self.tables = Tables(image.neuron_ptr, image.axon_core.astype(np.int64), image.axon_syn_ptr,
+        self.tables = Tables(image.neuron_ptr, image.axon_core, image.axon_syn_ptr,
                              image.axon_exp, image.axon_port, image.syn_target, weights,
                              image.syn_delay, image.out_ptr, image.out_axon, image.out_hops,
                              image.host_out_ptr, image.host_out_axon,
