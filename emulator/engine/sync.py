@@ -69,10 +69,33 @@ def spin_pause(typingctx):
     return sig, codegen
 
 
+@intrinsic
+def os_yield(typingctx):
+    """``sched_yield()``: give the CPU to another runnable thread (libc, resolved at load time)."""
+    sig = types.void()
+
+    def codegen(context, builder, signature, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(32), []), "sched_yield")
+        builder.call(fn, [])
+        return context.get_dummy_value()
+    return sig, codegen
+
+
+#: pause instructions a waiting thread spins before it yields its CPU (a few us): a timestep's
+#: wait is a few microseconds, but when other processes share the cores the thread being waited
+#: for may not be running at all, and spinning would only keep it off the CPU longer
+SPINS_BEFORE_YIELD = 128
+
+
 @inline_kernel
 def barrier(counter, threads, k):
     """Barrier ``k`` of the chunk for ``threads`` threads on ``counter[0]``."""
     atomic_add(counter, 0, 1)
     target = threads * (k + 1)
+    spins = 0
     while atomic_load(counter, 0) < target:
         spin_pause()
+        spins += 1
+        if spins == SPINS_BEFORE_YIELD:
+            os_yield()
+            spins = 0
