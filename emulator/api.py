@@ -81,7 +81,8 @@ def simulate(built: Build, timesteps: int | None = None, progress: bool = False,
     ``threads`` > 1 emulates groups of cores in parallel (0: all CPUs); the
     results are identical for any thread count. ``delivery``: ``source`` (the engine's
     source-major copy of the synapses: fastest, 8 more bytes per synapse; static images),
-    ``core`` (the chip's per-core rows only: least memory) or ``auto`` (source when static).
+    ``core`` (the chip's per-core rows only: least memory) or ``auto`` (source when static and
+    the copy fits a quarter of the machine's memory).
     """
     total = timesteps if timesteps is not None else built.config.run.timesteps
     sim = Simulation(built.image, built.stimulus, built.probes, threads=threads, delivery=delivery)

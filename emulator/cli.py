@@ -224,7 +224,8 @@ def make_parser() -> argparse.ArgumentParser:
                      help="emulate groups of cores on N threads (0: all CPUs); results do not depend on N")
     run.add_argument("--delivery", choices=("auto", "source", "core"), default="auto",
                      help="synapse tables the engine reads: source-major copy (fast, static networks), the "
-                          "chip's per-core rows (least memory), or auto (source when nothing learns)")
+                          "chip's per-core rows (least memory), or auto (source when nothing learns and the copy, 8 "
+                          "bytes per synapse, fits a quarter of the memory)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing; only write results")
     run.set_defaults(func=cmd_run)

@@ -7,6 +7,7 @@ bar; every timestep of a chunk runs inside one compiled call.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass
 
@@ -46,14 +47,30 @@ def resolve_threads(threads: int, n_cores: int) -> int:
 DELIVERY_MODES = ("auto", "source", "core")
 
 
-def resolve_delivery(mode: str, image: ChipImage) -> str:
+def resolve_delivery(mode: str, image: ChipImage, memory_bytes: int | None = None) -> str:
     """Which delivery tables the engine reads: ``source`` (source-major copy, engine/fanout.py;
-    static images only) or ``core`` (the image's per-core rows). ``auto``: source when static."""
+    static images only) or ``core`` (the image's per-core rows). ``auto``: source when static
+    and the copy (8 bytes per synapse) takes at most a quarter of ``memory_bytes`` (default:
+    this machine's physical memory), else core."""
     if mode not in DELIVERY_MODES:
         raise ValueError(f"delivery must be one of {', '.join(DELIVERY_MODES)}, not {mode!r}")
     if mode == "source" and image.n_rules:
         raise ValueError("delivery 'source' needs a static image: this one learns (use 'auto' or 'core')")
-    return mode if mode != "auto" else ("core" if image.n_rules else "source")
+    if mode != "auto":
+        return mode
+    memory = memory_bytes if memory_bytes is not None else _physical_memory()
+    fits = FANOUT_BYTES_PER_SYNAPSE * image.n_synapses <= memory // 4
+    return "source" if not image.n_rules and fits else "core"
+
+
+FANOUT_BYTES_PER_SYNAPSE = 8     #: target id and packed word of the source-major copy
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):    # no sysconf: assume the copy fits
+        return 1 << 62
 
 
 def thread_groups(neuron_ptr: np.ndarray, groups: int) -> np.ndarray:

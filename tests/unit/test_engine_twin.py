@@ -4,6 +4,7 @@ import pytest
 
 from emulator.api import build
 from emulator.engine import Simulation
+from emulator.engine.simulation import resolve_delivery
 from tests.reference.engine_ref import assert_engine_matches_reference
 from tests.reference.random_nets import random_fixed_config
 
@@ -61,6 +62,11 @@ def test_delivery_mode_is_validated():
     assert Simulation(b.image).tables.fan_ptr.shape == (b.image.n_neurons + b.image.n_host + 1, 2)
     with pytest.raises(ValueError, match="delivery must be one of auto, source, core"):
         Simulation(b.image, delivery="fast")
+    # auto keeps the source-major copy only while it takes at most a quarter of the memory
+    need = 8 * b.image.n_synapses
+    assert resolve_delivery("auto", b.image, memory_bytes=4 * need) == "source"
+    assert resolve_delivery("auto", b.image, memory_bytes=4 * need - 4) == "core"
+    assert resolve_delivery("source", b.image, memory_bytes=0) == "source"
 
 
 def test_research_networks_exercise_noise_and_dendrites():
