@@ -24,13 +24,21 @@ from .kernels import (AXON_EVENTS, COUNTER_NAMES, DENDRITE_UPDATES, HOPS, LEARN_
                       PACKETS, SYNOPS, TRACE_UPDATES)
 
 
-def phase_cycles(counters: np.ndarray, chip: ChipSpec) -> tuple[np.ndarray, np.ndarray]:
-    """(deliver, update) cycles, each (steps, cores) int64, from counters (steps, cores, 6)."""
+def phase_costs(chip: ChipSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cycles per event of each counter in the deliver, update and learn phases: three int64
+    vectors of len(COUNTER_NAMES) (0 where the counter is not that phase's work, e.g. hops)."""
     c = chip.cycles
-    deliver = c.axon_event * counters[..., AXON_EVENTS] + c.synop * counters[..., SYNOPS]
-    update = (c.neuron_update * counters[..., NEURON_UPDATES] + c.dendrite_update * counters[..., DENDRITE_UPDATES]
-              + c.spike_out * counters[..., PACKETS])
-    return deliver, update
+    deliver, update, learn = (np.zeros(len(COUNTER_NAMES), np.int64) for _ in range(3))
+    deliver[AXON_EVENTS], deliver[SYNOPS] = c.axon_event, c.synop
+    update[NEURON_UPDATES], update[DENDRITE_UPDATES], update[PACKETS] = c.neuron_update, c.dendrite_update, c.spike_out
+    learn[LEARN_SYNAPSES], learn[TRACE_UPDATES], learn[LEARN_EPOCHS] = c.learn_synapse, c.trace_update, c.learn_epoch
+    return deliver, update, learn
+
+
+def phase_cycles(counters: np.ndarray, chip: ChipSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(deliver, update) cycles, each (steps, cores) int64, from counters (steps, cores, counters)."""
+    deliver, update, _ = phase_costs(chip)
+    return counters @ deliver, counters @ update
 
 
 def soma_pass_start(counters: np.ndarray, chip: ChipSpec) -> np.ndarray:
@@ -42,21 +50,12 @@ def soma_pass_start(counters: np.ndarray, chip: ChipSpec) -> np.ndarray:
 
 def learn_cycles(counters: np.ndarray, chip: ChipSpec) -> np.ndarray:
     """Learn-phase cycles (steps, cores) int64: plastic synapses, trace updates, epochs."""
-    c = chip.cycles
-    return (c.learn_synapse * counters[..., LEARN_SYNAPSES] + c.trace_update * counters[..., TRACE_UPDATES]
-            + c.learn_epoch * counters[..., LEARN_EPOCHS])
+    return counters @ phase_costs(chip)[2]
 
 
 def cycle_costs(chip: ChipSpec) -> np.ndarray:
-    """int64 (len(COUNTER_NAMES),): datapath cycles per event of each counter (0: none, e.g. hops)."""
-    c = chip.cycles
-    cost = np.zeros(len(COUNTER_NAMES), np.int64)
-    for index, cycles in ((AXON_EVENTS, c.axon_event), (SYNOPS, c.synop), (NEURON_UPDATES, c.neuron_update),
-                          (DENDRITE_UPDATES, c.dendrite_update), (PACKETS, c.spike_out),
-                          (LEARN_SYNAPSES, c.learn_synapse), (TRACE_UPDATES, c.trace_update),
-                          (LEARN_EPOCHS, c.learn_epoch)):
-        cost[index] = cycles
-    return cost
+    """int64 (len(COUNTER_NAMES),): datapath cycles per event of each counter, all phases."""
+    return sum(phase_costs(chip))
 
 
 def step_cycles(counters: np.ndarray, chip: ChipSpec, noc=None,

@@ -46,10 +46,6 @@ class Fanout(NamedTuple):
         z32 = np.zeros(0, np.int32)
         return Fanout(np.zeros((1, 2), np.int64), z32, z32, np.zeros(1, np.int64), z32, z32)
 
-    @property
-    def nbytes(self) -> int:
-        return int(sum(a.nbytes for a in self))
-
 
 def fanout_tables(image, group_first: np.ndarray) -> Fanout:
     """The Fanout of a ChipImage (its synapses as they are now: build it for static images).

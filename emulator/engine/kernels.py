@@ -159,19 +159,22 @@ def deliver(t, g, tb, buf, host_ids, cnt):
             if source_major:
                 _deliver_source(t, n, g, tb, buf, cnt)
             else:
-                for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
-                    a = tb.out_axon[e]
-                    if tb.core_group[tb.axon_core[a]] == g:
-                        _deliver_axon(t, a, tb, buf, cnt)
+                _deliver_rows(t, g, tb.out_axon[tb.out_ptr[n]:tb.out_ptr[n + 1]], tb, buf, cnt)
     n_neurons = tb.neuron_ptr[-1]
     for h in host_ids:
         if source_major:
             _deliver_source(t, n_neurons + h, g, tb, buf, cnt)
         else:
-            for e in range(tb.host_out_ptr[h], tb.host_out_ptr[h + 1]):
-                a = tb.host_out_axon[e]
-                if tb.core_group[tb.axon_core[a]] == g:
-                    _deliver_axon(t, a, tb, buf, cnt)
+            _deliver_rows(t, g, tb.host_out_axon[tb.host_out_ptr[h]:tb.host_out_ptr[h + 1]], tb, buf, cnt)
+
+
+@step_kernel
+def _deliver_rows(t, g, axons, tb, buf, cnt):
+    """The per-core path for one spike: each of its packets (input ``axons``) that lands on
+    group ``g``'s cores delivers its synapse row."""
+    for a in axons:
+        if tb.core_group[tb.axon_core[a]] == g:
+            _deliver_axon(t, a, tb, buf, cnt)
 
 
 @step_kernel

@@ -246,7 +246,7 @@ class Simulation:
                 break
             # a spike segment is full: keep what was recorded, continue with bigger ones
             scale *= 2
-            rec = rec._replace(**_spike_segments(group_neurons, steps, scale, as_dict=True))
+            rec = rec._replace(**_spike_segments(group_neurons, steps, scale))
         # the router replays the chunk's packets (spikes never depend on it; cycles do)
         # injection times need each core's soma pass start (cycle mode only)
         soma = soma_pass_start(rec.counters, self.image.chip) if self.noc.cycle_mode else np.zeros((steps, 0), np.int64)
@@ -272,9 +272,9 @@ class Simulation:
         """A Recorder for ``steps`` steps of this simulation (``every_spike``: room for every neuron
         spiking every step, so the kernels never stop early)."""
         group_neurons = np.diff(self.image.neuron_ptr[self.tables.group_ptr])
-        segments = _spike_segments(group_neurons, steps, 20 if every_spike else 1)
-        return Recorder(*segments, probe_ids, np.zeros((steps, probe_ids.size, len(PROBE_VARS)), np.int32),
-                        np.zeros((steps, self.image.n_cores, COUNTERS), np.int64))
+        return Recorder(**_spike_segments(group_neurons, steps, 20 if every_spike else 1), probe_ids=probe_ids,
+                        probe_vals=np.zeros((steps, probe_ids.size, len(PROBE_VARS)), np.int32),
+                        counters=np.zeros((steps, self.image.n_cores, COUNTERS), np.int64))
 
     # ------------------------------------------------------------------ checkpoints
     def fingerprint(self) -> str:
@@ -353,16 +353,15 @@ def recorded_spikes(rec: Recorder) -> tuple[np.ndarray, np.ndarray]:
     return spike_t, spike_id
 
 
-def _spike_segments(group_neurons: np.ndarray, steps: int, scale: int, as_dict: bool = False):
-    """(spike_t, spike_id, n_rec, rec_ptr, room) of a Recorder: per group a segment of
-    ``n_g + max(1024, scale * steps * n_g // 20)`` entries (a 5 % spike rate per step, grown
-    by ``scale`` after a full segment), each holding at least one step of every neuron."""
+def _spike_segments(group_neurons: np.ndarray, steps: int, scale: int) -> dict:
+    """The spike fields of a Recorder (spike_t, spike_id, n_rec, rec_ptr, room): per group a
+    segment of ``n_g + max(1024, scale * steps * n_g // 20)`` entries (a 5 % spike rate per step,
+    grown by ``scale`` after a full segment), each holding at least one step of every neuron."""
     size = group_neurons + np.maximum(1024, scale * steps * group_neurons // 20)
     rec_ptr = np.concatenate([[0], np.cumsum(size)]).astype(np.int64)
-    out = dict(spike_t=np.empty(rec_ptr[-1], np.int64), spike_id=np.empty(rec_ptr[-1], np.int32),
-               n_rec=np.zeros((group_neurons.size, LINE), np.int64), rec_ptr=rec_ptr,
-               room=np.ones((2, group_neurons.size, LINE), np.int64))
-    return out if as_dict else tuple(out.values())
+    return dict(spike_t=np.empty(rec_ptr[-1], np.int64), spike_id=np.empty(rec_ptr[-1], np.int32),
+                n_rec=np.zeros((group_neurons.size, LINE), np.int64), rec_ptr=rec_ptr,
+                room=np.ones((2, group_neurons.size, LINE), np.int64))
 
 
 def dendrites_per_core(image: ChipImage) -> np.ndarray:

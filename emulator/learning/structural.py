@@ -174,21 +174,24 @@ def _free_pool(used, pruned_used, k, taken, pool):
     ``pruned_used``; return the pool's size. ``taken`` is scratch, all False before and after."""
     for u in used:
         taken[u] = True
+    size = _untaken(taken, pool)
+    if size < k:                                    # nearly dense: the pruned partners are free again
+        for u in pruned_used:
+            taken[u] = False
+        size = _untaken(taken, pool)
+    for u in used:
+        taken[u] = False
+    return size
+
+
+@kernel
+def _untaken(taken, pool):
+    """Write the indices with ``taken`` False to ``pool``, ascending; return how many."""
     size = 0
     for i in range(taken.size):
         if not taken[i]:
             pool[size] = i
             size += 1
-    if size < k:                                    # nearly dense: the pruned partners are free again
-        for u in pruned_used:
-            taken[u] = False
-        size = 0
-        for i in range(taken.size):
-            if not taken[i]:
-                pool[size] = i
-                size += 1
-    for u in used:
-        taken[u] = False
     return size
 
 

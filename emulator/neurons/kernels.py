@@ -101,7 +101,6 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, uniform, lfsr, c):
     """
     literally(spec)
     literally(uniform)
-    count = 0
     r = lfsr[c] if spec == GENERIC else np.int64(0)
     first = lo if lo < hi else 0
     du_0, du_inh_0, dv_0, vth_0 = p.du[first], p.du_inh[first], p.dv[first], p.vth[first]
@@ -150,17 +149,15 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, uniform, lfsr, c):
         if spec == GENERIC:
             s.th[n] = th
         fired[n] = spiked
-        count += spiked
     if spec == GENERIC:
         lfsr[c] = r
-    return count
 
 
 @step_kernel
 def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec, uniform, lfsr, c):
     """Update neurons ``lo..hi-1`` (of core ``c``): consume and clear their accumulator
-    slot and step each neuron; ``fired[n]`` is set to 1 for those that spiked. Returns
-    how many spiked.
+    slot and step each neuron; ``fired[n]`` is set to 1 for those that spiked (``emit``
+    counts them).
 
     ``p`` is a NeuronParams tuple, ``s`` a NeuronState tuple (struct of arrays);
     ``spec`` is the range's specialization (``core_specialization``), ``uniform`` 1 when
@@ -170,14 +167,15 @@ def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec, uniform, lfsr, c
     a_row = acc[slot]
     a_inh_row = acc_inh[slot if acc_inh.shape[1] > 1 else 0]
     if spec == GENERIC:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC, 0, lfsr, c)
-    if uniform == 1:
-        if spec == FLAG_DUAL:
-            return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 1, lfsr, c)
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 1, lfsr, c)
-    if spec == FLAG_DUAL:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 0, lfsr, c)
-    return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 0, lfsr, c)
+        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC, 0, lfsr, c)
+    elif uniform == 1 and spec == FLAG_DUAL:
+        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 1, lfsr, c)
+    elif uniform == 1:
+        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 1, lfsr, c)
+    elif spec == FLAG_DUAL:
+        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 0, lfsr, c)
+    else:
+        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 0, lfsr, c)
 
 
 def core_specialization(flags: np.ndarray, neuron_ptr: np.ndarray) -> np.ndarray:

@@ -123,14 +123,7 @@ def count_links(width, source_fifo, tr, link_load):
     """
     hops = 0
     for p in range(tr.src.size):
-        r, dst = source_fifo[tr.src[p]] // PORTS, tr.dst[p]
-        o = xy_port_of(width, r, dst)
-        while o != L:
-            link_load[r * PORTS + o] += 1
-            hops += 1
-            r = neighbour(width, r, o)
-            o = xy_port_of(width, r, dst)
-        link_load[r * PORTS + L] += 1
+        hops += _add_route(width, source_fifo[tr.src[p]] // PORTS, tr.dst[p], 1, link_load)
     return hops
 
 
@@ -156,9 +149,14 @@ def count_routes(width, source_fifo, n_cores, neuron_ptr, out_ptr, out_router, s
 
 @kernel
 def _add_route(width, r, dst, count, link_load):
+    """Add ``count`` packets from router ``r`` to router ``dst`` along the XY route, ejection
+    included; return the route's mesh hops."""
+    hops = 0
     o = xy_port_of(width, r, dst)
     while o != L:
         link_load[r * PORTS + o] += count
+        hops += 1
         r = neighbour(width, r, o)
         o = xy_port_of(width, r, dst)
     link_load[r * PORTS + L] += count
+    return hops

@@ -54,11 +54,8 @@ def rewire_ref(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws,
         k = len(pruned)
         if k == 0:
             continue
-        before = {target[j] for j in slots}
-        pool = [n for n in range(t_lo, t_hi) if n not in before]
-        if len(pool) < k:
-            after = {target[j] for j in slots if j not in pruned}
-            pool = [n for n in range(t_lo, t_hi) if n not in after]
+        pool = free_pool_ref(range(t_lo, t_hi), [target[j] for j in slots],
+                             [target[j] for j in slots if j not in pruned], k)
         for j in pruned:
             target[j] = draws.pick(pool)
             weight[j] = prm[W_INIT]
@@ -66,6 +63,13 @@ def rewire_ref(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws,
                 tag[j] = 0
         total += k
     return total
+
+
+def free_pool_ref(candidates, before, after, k):
+    """The candidates not connected before the pass; when fewer than k, those not connected after pruning."""
+    before, after = set(before), set(after)
+    pool = [c for c in candidates if c not in before]
+    return pool if len(pool) >= k else [c for c in candidates if c not in after]
 
 
 def group_of_ref(n, first_neuron, prm):
@@ -91,11 +95,8 @@ def _neurons(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws, f
         k = len(pruned)
         if k == 0:
             continue
-        before = {row_of[j] for j in mine}
-        pool = [a for a in range(a_lo, a_hi) if a not in before]
-        if len(pool) < k:
-            after = {row_of[j] for j in mine if j not in pruned}
-            pool = [a for a in range(a_lo, a_hi) if a not in after]
+        pool = free_pool_ref(range(a_lo, a_hi), [row_of[j] for j in mine],
+                             [row_of[j] for j in mine if j not in pruned], k)
         g = group_of_ref(n, first_neuron, prm)
         if g is not None:
             spread = [a for a in pool if a not in reached.get(g, set())]
