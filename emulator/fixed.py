@@ -49,6 +49,10 @@ WEIGHT_EXP_MIN = -8    #: 4-bit signed exponent per synapse group
 WEIGHT_EXP_MAX = 7
 DELAY_BITS = 6         #: per-synapse axonal delay field
 MAX_DELAY = 62         #: largest delay in timesteps (6 bits, two codes reserved)
+#: a synapse's weight and delay share one 16-bit word of synapse memory: bits 0-8 hold the
+#: weight mantissa (two's complement), bits 9-14 the delay, bit 15 is spare
+SYN_DELAY_SHIFT = WEIGHT_BITS
+SYN_WEIGHT_MASK = (1 << WEIGHT_BITS) - 1
 
 # --- adaptive threshold (ALIF) ------------------------------------------------
 TH_BITS = 24           #: threshold adaptation register: unsigned part of v's range, saturates
@@ -149,6 +153,36 @@ def weight_contribution(w, exp):
     if s >= 0:
         return w << s
     return w >> (-s)
+
+
+@kernel
+def synapse_word(w, d):
+    """Synapse-memory word of weight mantissa ``w`` and delay ``d``: ``(w & 0x1ff) | (d << 9)``.
+
+    ``w`` in [WEIGHT_MIN, WEIGHT_MAX] keeps its 9-bit two's-complement pattern, ``d`` in
+    0..MAX_DELAY its 6 bits above it; the word fits 15 bits (uint16 storage).
+    """
+    return (w & SYN_WEIGHT_MASK) | (d << SYN_DELAY_SHIFT)
+
+
+@kernel
+def word_weight(word):
+    """Weight mantissa of a synapse word: bits 0-8 sign-extended, ``((word & 0x1ff) ^ 0x100) - 0x100``."""
+    sign = 1 << (WEIGHT_BITS - 1)
+    return ((word & SYN_WEIGHT_MASK) ^ sign) - sign
+
+
+@kernel
+def word_delay(word):
+    """Delay of a synapse word in timesteps: ``word >> 9`` (the spare bit 15 is always 0)."""
+    return word >> SYN_DELAY_SHIFT
+
+
+@kernel
+def with_weight(word, w):
+    """The word with its weight replaced by ``w`` and its delay kept: ``(word & ~0x1ff) | (w & 0x1ff)``
+    (the learning engine's read-modify-write of one synapse)."""
+    return (word & ~SYN_WEIGHT_MASK) | (w & SYN_WEIGHT_MASK)
 
 
 @kernel

@@ -10,8 +10,9 @@ Per-core tables are concatenated in core order with ``*_ptr`` offsets
 * input axons (synapse-list rows) of core ``c`` are ``axon_ptr[c] .. axon_ptr[c+1]-1``;
   row ``a`` holds synapses ``axon_syn_ptr[a] .. axon_syn_ptr[a+1]-1``, one weight
   exponent ``axon_exp[a]`` and one dendritic port ``axon_port[a]`` (0 exc, 1 inh)
-* a synapse is (``syn_target`` local neuron index, ``syn_weight`` 9-bit mantissa,
-  ``syn_delay`` timesteps)
+* a synapse is ``syn_target`` (local neuron index) and ``syn_word``, one 16-bit word of
+  synapse memory holding its 9-bit weight mantissa and 6-bit delay (``emulator.fixed.synapse_word``;
+  read them unpacked as ``syn_weight`` / ``syn_delay``)
 * output axons: neuron ``n`` sends one packet per entry ``out_ptr[n] .. out_ptr[n+1]-1``
   to global axon ``out_axon[k]`` (whose core is the destination); ``out_hops[k]``
   is its XY-route length. Host spike sources use ``host_out_ptr``/``host_out_axon``.
@@ -36,6 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .config.types import ChipSpec, CoreLimits, CycleCosts, EnergyPrices
+from .fixed import MAX_DELAY, WEIGHT_MAX, WEIGHT_MIN, synapse_word, word_delay, word_weight
 
 
 class NeuronParams(NamedTuple):
@@ -57,6 +59,32 @@ class NeuronParams(NamedTuple):
     def empty(n: int) -> "NeuronParams":
         return NeuronParams(**{k: np.zeros(n, np.uint8 if k == "flags" else np.int32)
                                for k in NeuronParams._fields})
+
+
+def pack_synapses(weight: np.ndarray, delay: np.ndarray) -> np.ndarray:
+    """Synapse-memory words (uint16) of weight mantissas and delays: ``(w & 0x1ff) | (d << 9)``.
+
+    Raises ValueError when a weight is outside [WEIGHT_MIN, WEIGHT_MAX] or a delay outside
+    0..MAX_DELAY (the fields would overflow into each other)."""
+    w = np.asarray(weight, np.int64)
+    d = np.asarray(delay, np.int64)
+    if w.shape != d.shape:
+        raise ValueError(f"{w.size} weights but {d.size} delays")
+    if w.size and (w.min() < WEIGHT_MIN or w.max() > WEIGHT_MAX):
+        raise ValueError(f"synapse weight mantissa outside [{WEIGHT_MIN}, {WEIGHT_MAX}]")
+    if d.size and (d.min() < 0 or d.max() > MAX_DELAY):
+        raise ValueError(f"synapse delay outside [0, {MAX_DELAY}] timesteps")
+    return synapse_word(w, d).astype(np.uint16)
+
+
+def synapse_weights(words: np.ndarray) -> np.ndarray:
+    """Weight mantissas (int16) of synapse words (``emulator.fixed.word_weight``)."""
+    return word_weight(np.asarray(words, np.int64)).astype(np.int16)
+
+
+def synapse_delays(words: np.ndarray) -> np.ndarray:
+    """Delays in timesteps (uint8) of synapse words (``emulator.fixed.word_delay``)."""
+    return word_delay(np.asarray(words, np.int64)).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -83,8 +111,7 @@ class ChipImage:
     axon_exp: np.ndarray         #: int8 (n_axons)
     axon_port: np.ndarray        #: uint8 (n_axons)
     syn_target: np.ndarray       #: uint16 (n_synapses), local neuron index in the axon's core
-    syn_weight: np.ndarray       #: int16 (n_synapses)
-    syn_delay: np.ndarray        #: uint8 (n_synapses)
+    syn_word: np.ndarray         #: uint16 (n_synapses): weight mantissa | delay << 9 (pack_synapses)
     out_ptr: np.ndarray          #: int64 (n_neurons + 1)
     out_axon: np.ndarray         #: int32 (n_out)
     out_hops: np.ndarray         #: uint16 (n_out)
@@ -126,7 +153,17 @@ class ChipImage:
 
     @property
     def max_delay(self) -> int:
-        return int(self.syn_delay.max()) if self.syn_delay.size else 0
+        return int(word_delay(self.syn_word.max())) if self.syn_word.size else 0   # delay: the top bits
+
+    @property
+    def syn_weight(self) -> np.ndarray:
+        """Weight mantissa of every synapse as mapped, unpacked from ``syn_word`` (a new int16 array)."""
+        return synapse_weights(self.syn_word)
+
+    @property
+    def syn_delay(self) -> np.ndarray:
+        """Delay of every synapse in timesteps, unpacked from ``syn_word`` (a new uint8 array)."""
+        return synapse_delays(self.syn_word)
 
     @property
     def axon_core(self) -> np.ndarray:
@@ -141,7 +178,7 @@ class ChipImage:
 
     # ------------------------------------------------------------------ serialization
     _ARRAYS = ("core_xy", "neuron_ptr", "axon_ptr", "axon_syn_ptr", "axon_exp", "axon_port", "syn_target",
-               "syn_weight", "syn_delay", "out_ptr", "out_axon", "out_hops", "host_out_ptr", "host_out_axon",
+               "syn_word", "out_ptr", "out_axon", "out_hops", "host_out_ptr", "host_out_axon",
                "host_out_hops", "init_u", "init_v", "axon_rule", "neuron_rule", "rule_prog", "rule_param",
                "tag_prog", "rule_struct")
 
@@ -188,6 +225,8 @@ class ChipImage:
             if meta.get("format") != "neuroemu-chipimage":
                 raise ValueError(f"{path} is not a neuroemu ChipImage")
             arrays = {k: z[k] for k in cls._ARRAYS if k in z.files}   # images older than learning lack some
+            if "syn_word" not in z.files:     # images before the packed synapse word
+                arrays["syn_word"] = pack_synapses(z["syn_weight"], z["syn_delay"])
             n = z["param_flags"].size    # images older than issue #8 lack the noise/dendrite registers
             params = NeuronParams(**{k: z["param_" + k] if "param_" + k in z.files else np.zeros(n, np.int32)
                                      for k in NeuronParams._fields})

@@ -252,7 +252,7 @@ def run_stepwise(sim, rec, host_ptr, host_ids, timesteps: int) -> tuple[int, dic
             x[t] = buf.xtr[:, 1:4]
             y[t] = buf.ytr
             lfsr[t] = buf.lfsr
-        w[t] = sim.tables.syn_weight
+        w[t] = sim.weights
     extra = {"x": x, "y": y, "w": w, "lfsr": lfsr,
              "learn_cycles": learn_cycles(rec.counters, image.chip).astype(np.int64)}
     for name in LEARN_COUNTERS[1:4]:

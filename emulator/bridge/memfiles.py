@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import fixed as fx
 from ..errors import NeuroemuError
-from ..image import ChipImage
+from ..image import ChipImage, synapse_delays, synapse_weights
 from ..neurons.models import FLAG_ADAPT, FLAG_DEND, FLAG_DUAL, FLAG_NOISE_U, FLAG_NOISE_V
 
 
@@ -217,8 +217,8 @@ def core_tables(image: ChipImage, k: int) -> dict[str, np.ndarray]:
     nstate = pack(NSTATE_FIELDS, u=image.init_u[sl], v=image.init_v[sl])
     axon = pack(AXON_FIELDS, syn_start=image.axon_syn_ptr[a0:a1] - s0, syn_end=image.axon_syn_ptr[a0 + 1:a1 + 1] - s0,
                 exp=image.axon_exp[a0:a1], port=image.axon_port[a0:a1])
-    syn = pack(SYN_FIELDS, target=image.syn_target[s0:s1], weight=image.syn_weight[s0:s1],
-               delay=image.syn_delay[s0:s1])
+    words = image.syn_word[s0:s1]
+    syn = pack(SYN_FIELDS, target=image.syn_target[s0:s1], weight=synapse_weights(words), delay=synapse_delays(words))
     outptr = pack(OUTPTR_FIELDS, out_start=image.out_ptr[n0:n1] - o0, out_end=image.out_ptr[n0 + 1:n1 + 1] - o0)
     dst = image.out_axon[o0:o1]
     dst_core = image.axon_core[dst] if dst.size else np.zeros(0, np.int64)

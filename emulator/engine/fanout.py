@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._jit import kernel
-from ..fixed import DELAY_BITS, weight_contribution
+from ..fixed import DELAY_BITS, weight_contribution, word_delay, word_weight
 
 WORD_SHIFT = DELAY_BITS + 1      #: bits below the contribution: delay, port
 
@@ -62,7 +62,7 @@ def fanout_tables(image, group_first: np.ndarray) -> Fanout:
     target = np.empty(int(ent_syn[-1]), np.int32)
     word = np.empty(int(ent_syn[-1]), np.int32)
     _fill(ent_axon, ent_syn, image.axon_syn_ptr, axon_core, image.neuron_ptr, image.axon_exp, image.axon_port,
-          image.syn_target, image.syn_weight, image.syn_delay, target, word)
+          image.syn_target, image.syn_word, target, word)
     src_ptr = ent_syn[ent_ptr]
     ptr = np.empty((src_ptr.size, group_first.size), np.int64)
     _sort_by_target(src_ptr, np.asarray(group_first, np.int64), target, word, ptr)
@@ -82,15 +82,16 @@ def _sort_by_target(src_ptr, group_first, target, word, ptr):
 
 
 @kernel
-def _fill(ent_axon, ent_syn, axon_syn_ptr, axon_core, neuron_ptr, axon_exp, axon_port, syn_target, syn_weight,
-          syn_delay, target, word):
+def _fill(ent_axon, ent_syn, axon_syn_ptr, axon_core, neuron_ptr, axon_exp, axon_port, syn_target, syn_word,
+          target, word):
     for e in range(ent_axon.size):
         a = ent_axon[e]
         base = neuron_ptr[axon_core[a]]
         exp = np.int64(axon_exp[a])
         k = ent_syn[e]
         for j in range(axon_syn_ptr[a], axon_syn_ptr[a + 1]):
-            contrib = weight_contribution(np.int64(syn_weight[j]), exp)
+            syn = np.int64(syn_word[j])
+            contrib = weight_contribution(word_weight(syn), exp)
             target[k] = base + np.int64(syn_target[j])
-            word[k] = (contrib << WORD_SHIFT) | (np.int64(syn_delay[j]) << 1) | np.int64(axon_port[a])
+            word[k] = (contrib << WORD_SHIFT) | (word_delay(syn) << 1) | np.int64(axon_port[a])
             k += 1

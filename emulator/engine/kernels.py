@@ -15,7 +15,7 @@ from numba import prange
 from .._jit import parallel_kernel, step_kernel
 from .fanout import WORD_SHIFT
 from .sync import barrier
-from ..fixed import weight_contribution
+from ..fixed import weight_contribution, word_delay, word_weight
 from ..learning.kernels import learn_core, mark_pre
 from ..neurons.kernels import collect_spikes, update_range
 
@@ -38,8 +38,7 @@ class Tables(NamedTuple):
     axon_exp: np.ndarray
     axon_port: np.ndarray
     syn_target: np.ndarray
-    syn_weight: np.ndarray
-    syn_delay: np.ndarray
+    syn_word: np.ndarray     #: uint16 (n_synapses): weight | delay << 9 (emulator.fixed.synapse_word)
     out_ptr: np.ndarray
     out_axon: np.ndarray
     out_hops: np.ndarray
@@ -50,7 +49,7 @@ class Tables(NamedTuple):
     core_spec: np.ndarray    #: int64 (n_cores): neuron-loop specialization (neurons.kernels.core_specialization)
     core_run: np.ndarray     #: int64 (n_cores): neighbours with equal ids update in one loop (neurons.kernels.core_runs)
     core_uniform: np.ndarray #: int64 (n_cores): 1 when the core's neurons share every register
-    # learning engine (emulator.learning; the Simulation's own copy of syn_weight is written by it)
+    # learning engine (emulator.learning; the Simulation's own copy of syn_word is written by it)
     axon_ptr: np.ndarray     #: int64 (n_cores + 1): input-axon rows of each core
     axon_rule: np.ndarray    #: int16 (n_axons): rule of a plastic row, -1 static
     neuron_rule: np.ndarray  #: int16 (n_neurons): rule whose post-trace parameters a neuron uses, -1 none
@@ -116,9 +115,10 @@ def _deliver_axon(t, a, tb, buf, cnt):
     cnt[c, AXON_EVENTS] += 1
     cnt[c, SYNOPS] += hi - lo
     for j in range(lo, hi):
+        word = np.int64(tb.syn_word[j])
         # a spike of step t-1 with delay d is consumed by the update of step t + d
-        slot = (t + np.int64(tb.syn_delay[j])) & mask
-        bank[slot, base + np.int64(tb.syn_target[j])] += weight_contribution(np.int64(tb.syn_weight[j]), exp)
+        slot = (t + word_delay(word)) & mask
+        bank[slot, base + np.int64(tb.syn_target[j])] += weight_contribution(word_weight(word), exp)
 
 
 @step_kernel

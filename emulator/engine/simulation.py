@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import ResumeError
 from ..fixed import noise_lfsr_seed
-from ..image import ChipImage, atomic_write
+from ..image import ChipImage, atomic_write, synapse_delays, synapse_weights
 from ..io.stimulus import Stimulus
 from ..neurons.kernels import FLAG_PORT1, core_runs, core_specialization
 from ..neurons.models import FLAG_DEND
@@ -112,12 +112,11 @@ class Simulation:
         self.stimulus = stimulus or Stimulus([])
         self.probes = tuple(probes)
         n = image.n_neurons
-        # plastic images learn into the simulation's own copy of the weights (the image stays as mapped)
-        weights = image.syn_weight.copy() if image.n_rules else image.syn_weight
+        # plastic images learn into the simulation's own copy of the synapse words (the image stays as mapped)
+        words = image.syn_word.copy() if image.n_rules else image.syn_word
         spec = core_specialization(image.params.flags, image.neuron_ptr)
         self.tables = Tables(image.neuron_ptr, image.axon_core, image.axon_syn_ptr,
-                             image.axon_exp, image.axon_port, image.syn_target, weights,
-                             image.syn_delay, image.out_ptr, image.out_axon, image.out_hops,
+                             image.axon_exp, image.axon_port, image.syn_target, words, image.out_ptr, image.out_axon, image.out_hops,
                              image.host_out_ptr, image.host_out_axon,
                              np.repeat(np.arange(group_ptr.size - 1), np.diff(group_ptr)).astype(np.int64),
                              group_ptr, spec, *core_runs(image.params, image.neuron_ptr, spec),
@@ -170,8 +169,14 @@ class Simulation:
 
     @property
     def weights(self) -> np.ndarray:
-        """Current synapse weight mantissas (learned, for plastic rows), int16 (n_synapses,)."""
-        return self.tables.syn_weight
+        """Current synapse weight mantissas (learned, for plastic rows): a new int16 (n_synapses,) array
+        unpacked from the simulation's synapse words."""
+        return synapse_weights(self.tables.syn_word)
+
+    @property
+    def delays(self) -> np.ndarray:
+        """Current synapse delays (rewired, for structural plasticity): a new uint8 (n_synapses,) array."""
+        return synapse_delays(self.tables.syn_word)
 
     # ------------------------------------------------------------------ running
     def step(self) -> None:
@@ -280,8 +285,8 @@ class Simulation:
     def fingerprint(self) -> str:
         """Hash of the image tables and parameters: a checkpoint only resumes the same chip image."""
         h = hashlib.sha256()
-        tables = self.tables._replace(syn_weight=self.image.syn_weight, syn_target=self.image.syn_target,
-                                      syn_delay=self.image.syn_delay, axon_syn_ptr=self.image.axon_syn_ptr,
+        tables = self.tables._replace(syn_word=self.image.syn_word, syn_target=self.image.syn_target,
+                                      axon_syn_ptr=self.image.axon_syn_ptr,
                                       **{f"fan_{k}": () for k in Fanout._fields})  # as mapped (fan_*: derived)
         rewiring = (self.image.rule_struct,) if self.structural is not None else ()   # docs/structural.md
         for arr in (*tables, *self.image.params, *rewiring):
@@ -298,7 +303,7 @@ class Simulation:
             spike_t=_cat(self._spike_t, np.int64), spike_id=_cat(self._spike_id, np.int32),
             probe_vals=_cat(self._probe_vals, np.int32, (0, self.probe_ids.size, len(PROBE_VARS))),
             step_cycles=_cat(self._step_cycles, np.int64), mean_cycles=_cat(self._mean_cycles, np.float64),
-            syn_weight=self.tables.syn_weight, **self.noc.state_arrays(),
+            syn_word=self.tables.syn_word, **self.noc.state_arrays(),
             **(self.structural.state_arrays(self) if self.structural is not None else {}))
         atomic_write(path, lambda f: np.savez(f, **arrays))
 
@@ -312,7 +317,7 @@ class Simulation:
             self.buffers = Buffers(*(z[f"buf_{k}"].copy() if f"buf_{k}" in z.files else getattr(self.buffers, k)
                                      for k in Buffers._fields))
             if self.image.n_rules:
-                self.tables.syn_weight[:] = z["syn_weight"]
+                self.tables.syn_word[:] = z["syn_word"]
             self.t, self.t_start, self.wall_s = int(z["t"]), int(z["t_start"]), float(z["wall_s"])
             self.counter_totals = z["counter_totals"].copy()
             self._spike_t, self._spike_id = [z["spike_t"].copy()], [z["spike_id"].copy()]

@@ -51,7 +51,7 @@ class Results:
                    cat(sim._step_cycles) if sim._step_cycles else np.zeros(0, np.int64),
                    cat(sim._mean_cycles) if sim._mean_cycles else np.zeros(0), sim.wall_s, sim.jit_s,
                    noc=sim.noc.stats() if getattr(sim, "noc", None) is not None else None,
-                   learned_weights=sim.tables.syn_weight.copy() if sim.image.n_rules else None,
+                   learned_weights=sim.weights if sim.image.n_rules else None,
                    engine_bytes=sim.engine_bytes,
                    **_structural(sim))
 
@@ -157,7 +157,7 @@ def _structural(sim) -> dict:
     tb = sim.tables
     counts = {k: v for k, v in rw.summary(sim.image.chip).items() if k != "history"}
     return {"learned_tables": {"axon_syn_ptr": tb.axon_syn_ptr.copy(), "syn_target": tb.syn_target.copy(),
-                               "syn_delay": tb.syn_delay.copy()},
+                               "syn_delay": sim.delays},
             "extra": {"structural": counts}}
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._jit import kernel
+from ..fixed import with_weight, word_weight
 from .fixed import ACC_FRAC_BITS, LFSR_BITS, apply_dt, apply_dw, lfsr_next, round_dw, trace_step
 from .rules import MAX_FACTORS
 
@@ -169,13 +170,14 @@ def learn_core(t, c, tb, buf):
                 continue
             vals[V_Y0], vals[V_Y1], vals[V_Y2], vals[V_Y3] = ytr[n, Y0], ytr[n, Y1], ytr[n, Y2], ytr[n, Y3]
             vals[V_R] = buf.reward[n]
-            w = np.int64(tb.syn_weight[j])
+            syn = np.int64(tb.syn_word[j])
+            w = word_weight(syn)
             vals[V_W] = w
             tag = np.int64(tags[j]) if tags.size > 0 else np.int64(0)
             vals[V_T] = tag
             acc = rule_acc(prog, vals)
             rnd = (_draw(lfsr, c) >> (LFSR_BITS - ACC_FRAC_BITS)) if (acc & frac) != 0 else 0
-            tb.syn_weight[j] = apply_dw(w, round_dw(acc, rnd), wmin, wmax)
+            tb.syn_word[j] = with_weight(syn, apply_dw(w, round_dw(acc, rnd), wmin, wmax))
             if has_tag:
                 acc = rule_acc(tb.tag_prog[r], vals)
                 rnd = (_draw(lfsr, c) >> (LFSR_BITS - ACC_FRAC_BITS)) if (acc & frac) != 0 else 0

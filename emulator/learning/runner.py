@@ -123,7 +123,7 @@ def fork(sim, stimulus):
     f = Simulation(sim.image, stimulus, threads=sim.threads)
     f.state = type(sim.state)(*(a.copy() for a in sim.state))
     f.buffers = type(sim.buffers)(*(a.copy() for a in sim.buffers))
-    f.tables = sim.tables._replace(syn_weight=sim.tables.syn_weight.copy(), rule_prog=sim.tables.rule_prog)
+    f.tables = sim.tables._replace(syn_word=sim.tables.syn_word.copy(), rule_prog=sim.tables.rule_prog)
     f.t = f.t_start = sim.t
     return f
 

@@ -39,7 +39,7 @@ import numpy as np
 
 from .. import fixed as fx
 from .._jit import kernel
-from ..fixed import LFSR_BITS, LFSR_MASK, lfsr_next
+from ..fixed import LFSR_BITS, LFSR_MASK, lfsr_next, with_weight, word_weight
 
 #: columns of ``ChipImage.rule_struct`` (one row per rule; period 0: the rule never rewires)
 STRUCT_PARAMS = ("period", "prune_q", "initial_weight", "scope", "target_first", "target_size", "prune_below",
@@ -136,8 +136,7 @@ class Synapses(NamedTuple):
     """The CSR synapse tables a rewiring changes (in place)."""
     ptr: np.ndarray          #: int64 (rows + 1): axon_syn_ptr
     target: np.ndarray       #: uint16 (synapses): local target neuron
-    weight: np.ndarray       #: int16 (synapses)
-    delay: np.ndarray        #: uint8 (synapses)
+    word: np.ndarray         #: uint16 (synapses): weight | delay << 9 (emulator.fixed.synapse_word)
     tag: np.ndarray          #: int16 (synapses) synaptic tags, or empty (no tag)
 
 
@@ -156,10 +155,10 @@ def _weakest(syn, js, k, below):
     only those with ``|w| < below``."""
     key = np.empty(js.size, np.int64)
     for i in range(js.size):
-        key[i] = (abs(np.int64(syn.weight[js[i]])) << 32) | js[i]
+        key[i] = (abs(word_weight(np.int64(syn.word[js[i]]))) << 32) | js[i]
     order = np.argsort(key)
     n = 0
-    while n < k and abs(np.int64(syn.weight[js[order[n]]])) < below:
+    while n < k and abs(word_weight(np.int64(syn.word[js[order[n]]]))) < below:
         n += 1
     out = np.empty(n, np.int64)
     for i in range(n):
@@ -251,7 +250,7 @@ def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c, grp):
     keep = np.ones(n_syn, np.bool_)
     new_row = np.empty(n_syn, np.int64)
     new_tgt = np.empty(n_syn, np.int64)
-    new_dly = np.empty(n_syn, np.int64)
+    new_word = np.empty(n_syn, np.int64)
     n_new = 0
     taken = np.zeros(n_rows, np.bool_)
     pool = np.empty(n_rows, np.int64)
@@ -269,7 +268,9 @@ def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c, grp):
             p = _draw_index(lfsr, c, size)
             if g >= 0:
                 reached[g, pool[p]] = True
-            new_row[n_new], new_tgt[n_new], new_dly[n_new] = pool[p], n, np.int64(syn.delay[pruned[i]])
+            # the grown synapse takes the pruned one's delay and the initial weight
+            new_row[n_new], new_tgt[n_new] = pool[p], n
+            new_word[n_new] = with_weight(np.int64(syn.word[pruned[i]]), w0)
             n_new += 1
             pool[p] = pool[size - 1]
             size -= 1
@@ -278,20 +279,19 @@ def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c, grp):
         return 0
     # lay the region out again: survivors and new synapses, by (row, target)
     key = np.empty(n_syn, np.int64)
-    w = np.empty(n_syn, np.int64)
-    d = np.empty(n_syn, np.int64)
+    word = np.empty(n_syn, np.int64)
     tg = np.zeros(n_syn, np.int64)
     has_tag = syn.tag.size > 0
     i = 0
     for j in range(s0, s1):
         if keep[j - s0]:
             key[i] = row_of[j - s0] * n_local + np.int64(syn.target[j])
-            w[i], d[i] = syn.weight[j], syn.delay[j]
+            word[i] = syn.word[j]
             if has_tag:
                 tg[i] = syn.tag[j]
             i += 1
     for q in range(n_new):
-        key[i], w[i], d[i], tg[i] = new_row[q] * n_local + new_tgt[q], w0, new_dly[q], 0
+        key[i], word[i], tg[i] = new_row[q] * n_local + new_tgt[q], new_word[q], 0
         i += 1
     order = np.argsort(key)
     counts = np.zeros(n_rows, np.int64)
@@ -300,8 +300,7 @@ def _rewire_neurons(syn, a_lo, a_hi, n_local, prm, lfsr, c, grp):
         r = key[o] // n_local
         counts[r] += 1
         syn.target[s0 + i] = key[o] - r * n_local
-        syn.weight[s0 + i] = w[o]
-        syn.delay[s0 + i] = d[o]
+        syn.word[s0 + i] = word[o]
         if has_tag:
             syn.tag[s0 + i] = tg[o]
     for r in range(n_rows - 1):
@@ -331,7 +330,7 @@ def _rewire_rows(syn, a_lo, a_hi, t_lo, t_hi, prm, lfsr, c):
             p = _draw_index(lfsr, c, size)
             j = pruned[i]
             syn.target[j] = t_lo + pool[p]
-            syn.weight[j] = w0
+            syn.word[j] = with_weight(np.int64(syn.word[j]), w0)     # the slot keeps its delay
             if has_tag:
                 syn.tag[j] = 0
             pool[p] = pool[size - 1]
@@ -360,15 +359,15 @@ def rewire(syn: Synapses, rows: tuple[int, int], prm: np.ndarray, lfsr: np.ndarr
             or not 0 <= prm[GROUP] <= MAX_GROUP or (prm[GROUP] and prm[SCOPE] != 0):
         raise ValueError(f"invalid structural parameters {dict(zip(STRUCT_PARAMS, prm.tolist()))}")
     for name, arr, dt in (("ptr", syn.ptr, np.int64), ("target", syn.target, np.uint16),
-                          ("weight", syn.weight, np.int16), ("delay", syn.delay, np.uint8), ("tag", syn.tag, np.int16)):
+                          ("word", syn.word, np.uint16), ("tag", syn.tag, np.int16)):
         if arr.dtype != dt or arr.ndim != 1:
             raise ValueError(f"synapse table {name} must be 1-d {np.dtype(dt).name}, got {arr.ndim}-d {arr.dtype}")
     a_lo, a_hi = int(rows[0]), int(rows[1])
     if not 0 <= a_lo <= a_hi < syn.ptr.size:
         raise ValueError(f"rows {a_lo}..{a_hi} outside the {syn.ptr.size - 1} rows of the table")
     n = syn.target.size
-    if syn.weight.size != n or syn.delay.size != n or syn.tag.size not in (0, n) or syn.ptr[-1] != n:
-        raise ValueError("synapse tables of unequal lengths (target, weight, delay, tag, ptr[-1])")
+    if syn.word.size != n or syn.tag.size not in (0, n) or syn.ptr[-1] != n:
+        raise ValueError("synapse tables of unequal lengths (target, word, tag, ptr[-1])")
     ptr = syn.ptr[a_lo:a_hi + 1]
     if np.any(np.diff(ptr) < 0):
         raise ValueError("axon_syn_ptr decreases inside the region")
@@ -440,8 +439,7 @@ class Rewirer:
         if t == 0 or sim.tables.rule_prog.shape[0] == 0:
             return
         start = time.perf_counter()
-        syn = Synapses(sim.tables.axon_syn_ptr, sim.tables.syn_target, sim.tables.syn_weight, sim.tables.syn_delay,
-                       sim.buffers.tag)
+        syn = Synapses(sim.tables.axon_syn_ptr, sim.tables.syn_target, sim.tables.syn_word, sim.buffers.tag)
         neuron_ptr = sim.image.neuron_ptr
         total = 0
         ran = False
@@ -471,16 +469,15 @@ class Rewirer:
         return out
 
     def state_arrays(self, sim) -> dict:
-        """What a checkpoint keeps: the rewired tables, the LFSRs and the counters."""
-        return {"struct_ptr": sim.tables.axon_syn_ptr, "struct_target": sim.tables.syn_target,
-                "struct_delay": sim.tables.syn_delay, "struct_lfsr": self.lfsr,
+        """What a checkpoint keeps: the rewired tables (the synapse words, delays included, are the
+        simulation's own), the LFSRs and the counters."""
+        return {"struct_ptr": sim.tables.axon_syn_ptr, "struct_target": sim.tables.syn_target, "struct_lfsr": self.lfsr,
                 "struct_counts": np.stack([self.rewired, self.scanned, self.events]),
                 "struct_history": np.array(self.history, np.int64).reshape(-1, 2)}
 
     def load_state(self, sim, z) -> None:
         sim.tables.axon_syn_ptr[:] = z["struct_ptr"]
         sim.tables.syn_target[:] = z["struct_target"]
-        sim.tables.syn_delay[:] = z["struct_delay"]
         self.lfsr[:] = z["struct_lfsr"]
         self.rewired[:], self.scanned[:], self.events[:] = z["struct_counts"]
         self.history = [tuple(int(v) for v in h) for h in z["struct_history"]]
@@ -490,15 +487,16 @@ def _warm_up() -> None:
     """Compile (or load from the cache) both rewiring kernels on a 2-synapse table, so that the
     first rewiring pass of a run does not pay for it."""
     for scope in range(len(SCOPES)):
-        syn = Synapses(np.array([0, 2], np.int64), np.array([0, 1], np.uint16), np.zeros(2, np.int16),
-                       np.zeros(2, np.uint8), np.zeros(0, np.int16))
+        syn = Synapses(np.array([0, 2], np.int64), np.array([0, 1], np.uint16), np.zeros(2, np.uint16),
+                       np.zeros(0, np.int16))
         rewire(syn, (0, 1), np.array([1, PRUNE_ONE, 0, scope, 0, 3, NO_THRESHOLD, 0], np.int64),
                np.array([1], np.int64), 0, 3)
 
 
 def attach(sim) -> Rewirer | None:
     """The Rewirer of ``sim`` (None when no rule rewires); gives ``sim`` its own copies of the
-    tables a rewiring changes (the image keeps the mapped ones)."""
+    tables a rewiring changes (the image keeps the mapped ones; the synapse words of a plastic
+    image are the simulation's own already)."""
     image = sim.image
     rs = getattr(image, "rule_struct", None)
     if rs is None or rs.shape[0] == 0 or not np.any(rs[:, PERIOD] > 0):
@@ -506,8 +504,7 @@ def attach(sim) -> Rewirer | None:
     rw = Rewirer(image)
     _warm_up()
     tb = sim.tables
-    sim.tables = tb._replace(axon_syn_ptr=tb.axon_syn_ptr.copy(), syn_target=tb.syn_target.copy(),
-                             syn_delay=tb.syn_delay.copy())
+    sim.tables = tb._replace(axon_syn_ptr=tb.axon_syn_ptr.copy(), syn_target=tb.syn_target.copy())
     return rw
 
 

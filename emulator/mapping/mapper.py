@@ -7,7 +7,7 @@ import numpy as np
 
 from ..config.types import ChipSpec
 from ..errors import MappingError
-from ..image import ChipImage, NeuronParams, PopulationMap
+from ..image import ChipImage, NeuronParams, PopulationMap, pack_synapses
 from ..ir.network import Network
 from ..neurons.models import FLAG_DUAL
 from .partition import partition, synapse_word_bits
@@ -140,7 +140,7 @@ def map_network(net: Network, chip: ChipSpec, strategy: str = DEFAULT_STRATEGY,
     image = ChipImage(chip=chip, dt_ms=net.dt_ms, core_xy=core_xy.astype(np.int32), neuron_ptr=neuron_ptr,
                       params=params, axon_ptr=axon_ptr, axon_syn_ptr=axon_syn_ptr, axon_exp=exp_of[row_proj],
                       axon_port=port_of[row_proj], syn_target=local.astype(np.uint16),
-                      syn_weight=_clamp_plastic(net, proj, mant).astype(np.int16), syn_delay=delay.astype(np.uint8), out_ptr=out_ptr,
+                      syn_word=pack_synapses(_clamp_plastic(net, proj, mant), delay), out_ptr=out_ptr,
                       out_axon=out_axon, out_hops=out_hops, host_out_ptr=host_ptr, host_out_axon=host_axon,
                       host_out_hops=host_hops, init_u=init_u, init_v=init_v,
                       populations=pop_maps, learn_seed=net.seed, **_learning_tables(net, row_proj, first_id, offset))

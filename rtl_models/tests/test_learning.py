@@ -278,6 +278,7 @@ def _first_floored_weight(prog, want):
     pre = _pre_spikes(prog, want)
     reward = np.zeros(img.n_neurons, np.int64) if prog.reward is None else np.asarray(prog.reward, np.int64)
     vals = np.zeros(16, np.int64)
+    mapped = img.syn_weight
     for t in range(want.timesteps):
         for c in range(img.n_cores):
             rows, _ = _learn_order(img, c)
@@ -289,7 +290,7 @@ def _first_floored_weight(prog, want):
                 for j in range(int(img.axon_syn_ptr[a]), int(img.axon_syn_ptr[a + 1])):
                     n = int(img.neuron_ptr[c]) + int(img.syn_target[j])
                     y0 = (int(e["y"][t - 1, n, 0]) if t else 0) | int(want.spikes[t, n])
-                    w = int(e["w"][t - 1, j]) if t else int(img.syn_weight[j])
+                    w = int(e["w"][t - 1, j]) if t else int(mapped[j])
                     vals[:10] = (1, x0, e["x"][t, a, 1], e["x"][t, a, 2], y0, e["y"][t, n, 1], e["y"][t, n, 2],
                                  e["y"][t, n, 3], w, reward[n])
                     acc = int(rule_acc(img.rule_prog[r], vals))

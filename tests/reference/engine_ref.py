@@ -5,7 +5,7 @@ the ChipImage tables (the shared input) but none of the engine's code paths,
 except the neuron twin in ``neuron_ref``.
 """
 from .learning_ref import LearningRef
-from .neuron_ref import NOISE_U, NOISE_V, noise_ref, neuron_step_ref, weight_contribution_ref
+from .neuron_ref import NOISE_U, NOISE_V, noise_ref, neuron_step_ref, synapse_ref, weight_contribution_ref
 
 
 def noise_seed_ref(seed, core):
@@ -19,6 +19,7 @@ def run_reference(image, host_spikes, timesteps, reward=None, after_step=None):
 
     ``host_spikes``: dict emission step -> list of host ids. With plastic rows,
     ``state["weights"]`` holds the learned weights and ``state["tags"]`` the synaptic tags
+    (and ``state["delays"]`` the delays, which a rewiring moves)
     (``LearningRef``, phase 3); ``reward``: the third factor r of every neuron (constant);
     ``after_step(t, learning_ref)`` runs after every step (structural plasticity: structural_ref).
     """
@@ -36,7 +37,9 @@ def run_reference(image, host_spikes, timesteps, reward=None, after_step=None):
     prev_spikes = []
     spikes, counters = [], []
     plastic = LearningRef(image, reward) if image.n_rules else None
-    weights = plastic.weights if plastic else [int(w) for w in image.syn_weight]
+    words = [synapse_ref(int(x)) for x in image.syn_word]
+    weights = plastic.weights if plastic else [w for w, _ in words]
+    delays = plastic.delays if plastic else [d for _, d in words]
 
     def deliver(t, axon, cnt):
         c = core_of_axon[axon]
@@ -46,7 +49,7 @@ def run_reference(image, host_spikes, timesteps, reward=None, after_step=None):
         for j in range(lo, hi):
             cnt[c]["synops"] += 1
             tgt = int(image.neuron_ptr[c]) + int(image.syn_target[j])
-            key = (t + int(image.syn_delay[j]), int(image.axon_port[axon]), tgt)
+            key = (t + delays[j], int(image.axon_port[axon]), tgt)
             pending_acc[key] = pending_acc.get(key, 0) + weight_contribution_ref(weights[j],
                                                                                  int(image.axon_exp[axon]))
 
@@ -92,6 +95,7 @@ def run_reference(image, host_spikes, timesteps, reward=None, after_step=None):
         if after_step is not None:
             after_step(t, plastic)
     state["weights"] = weights
+    state["delays"] = delays
     state["tags"] = plastic.tags if plastic else []
     return spikes, counters, state
 

@@ -1,6 +1,8 @@
 """Plain-Python twin of the learning engine (emulator.learning): obvious integer code,
 written from docs/learning.md, importing none of the package's learning code."""
 
+from .neuron_ref import synapse_ref
+
 MASK32 = (1 << 32) - 1
 PARAMS = ("epoch", "wmin", "wmax", "x1_decay", "x1_impulse", "x2_decay", "x2_impulse", "y1_decay",
           "y1_impulse", "y2_decay", "y2_impulse", "y3_decay", "y3_impulse")
@@ -43,7 +45,9 @@ class LearningRef:
 
     def __init__(self, image, reward=None):
         self.image = image
-        self.weights = [int(w) for w in image.syn_weight]
+        words = [synapse_ref(int(x)) for x in image.syn_word]
+        self.weights = [w for w, _ in words]
+        self.delays = [d for _, d in words]     # the structural twin rewires them
         self.tags = [0] * len(self.weights)
         self.tprog = [[[int(v) for v in row] for row in prog] for prog in image.tag_prog]
         self.rule = [int(r) for r in image.axon_rule]

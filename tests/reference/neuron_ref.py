@@ -63,6 +63,13 @@ def neuron_step_ref(a, a_inh, u, u_inh, v, th, ref, du, du_inh, dv, vth, bias, r
     return u, u_inh, v, th, ref, False
 
 
+def synapse_ref(word):
+    """(weight, delay) of a 16-bit synapse word: the low 9 bits are the weight in two's complement,
+    the next 6 the delay."""
+    w = word % 512
+    return (w - 512 if w >= 256 else w), word // 512
+
+
 def weight_contribution_ref(w, exp):
     """w * 2**(6+exp), floored when the shift is negative."""
     s = 6 + exp

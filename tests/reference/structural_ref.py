@@ -124,10 +124,10 @@ def _neurons(ptr, target, weight, delay, tag, a_lo, a_hi, n_local, prm, draws, f
 
 class StructuralRef:
     """The rewiring of a whole image, run by ``after_step(t)`` (t: the step just run): it rewires the
-    image's own ``axon_syn_ptr``/``syn_target``/``syn_delay`` arrays and the twin's ``weights``/``tags``."""
+    image's own ``axon_syn_ptr``/``syn_target`` arrays and the learning twin's ``weights``/``delays``/``tags``."""
 
-    def __init__(self, image, weights, tags):
-        self.image, self.weights, self.tags = image, weights, tags
+    def __init__(self, image, weights, delays, tags):
+        self.image, self.weights, self.delays, self.tags = image, weights, delays, tags
         self.prm = [[int(v) for v in row] for row in image.rule_struct]
         self.lfsr = [Draws(structural_seed_ref(int(image.learn_seed), c)) for c in range(image.n_cores)]
         self.rewired = [0] * image.n_cores
@@ -145,7 +145,7 @@ class StructuralRef:
                 first, end = prm[TGT_FIRST], prm[TGT_FIRST] + prm[TGT_SIZE]
                 t_lo = max(first, base) - base
                 t_hi = max(t_lo, min(end, int(im.neuron_ptr[c + 1])) - base)
-                self.rewired[c] += rewire_ref(im.axon_syn_ptr, im.syn_target, self.weights, im.syn_delay, self.tags,
+                self.rewired[c] += rewire_ref(im.axon_syn_ptr, im.syn_target, self.weights, self.delays, self.tags,
                                               rows[0], rows[-1] + 1, int(im.neuron_ptr[c + 1]) - base, prm,
                                               self.lfsr[c], (t_lo, t_hi), base)
 
@@ -154,12 +154,11 @@ def structural_twin(image):
     """(a copy of ``image`` whose synapse tables the twin rewires, the ``after_step`` hook of
     ``engine_ref.run_reference``, a dict that holds the StructuralRef once the run starts)."""
     from dataclasses import replace
-    im = replace(image, axon_syn_ptr=image.axon_syn_ptr.copy(), syn_target=image.syn_target.copy(),
-                 syn_delay=image.syn_delay.copy())
+    im = replace(image, axon_syn_ptr=image.axon_syn_ptr.copy(), syn_target=image.syn_target.copy())
     box = {}
 
     def after_step(t, plastic):
         if "ref" not in box:
-            box["ref"] = StructuralRef(im, plastic.weights, plastic.tags)
+            box["ref"] = StructuralRef(im, plastic.weights, plastic.delays, plastic.tags)
         box["ref"].after_step(t)
     return im, after_step, box

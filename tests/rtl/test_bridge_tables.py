@@ -44,6 +44,7 @@ def test_split_bias_is_exact_for_every_mantissa_and_exponent():
 
 def test_core_tables_hold_the_image_tables(built):
     img = built.image
+    weight, delay = img.syn_weight, img.syn_delay
     for k in range(img.n_cores):
         t = core_tables(img, k)
         n0, n1 = img.neuron_ptr[k], img.neuron_ptr[k + 1]
@@ -65,7 +66,7 @@ def test_core_tables_hold_the_image_tables(built):
         for i, s in enumerate(range(s0, img.axon_syn_ptr[a1])):
             f = unpack(SYN_FIELDS, t["syn"][i])
             assert (f["target"], _signed(f["weight"], fx.WEIGHT_BITS), f["delay"]) == \
-                (img.syn_target[s], img.syn_weight[s], img.syn_delay[s])
+                (img.syn_target[s], weight[s], delay[s])
         o0 = img.out_ptr[n0]
         for i, e in enumerate(range(o0, img.out_ptr[n1])):
             f = unpack(OUT_FIELDS, t["out"][i])

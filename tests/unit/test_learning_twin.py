@@ -18,7 +18,7 @@ def test_plastic_engine_matches_reference(seed):
     sim = Simulation(b.image, b.stimulus, threads=1 + seed % 2)
     res = sim.run(T, chunk=11)
     want_state = assert_engine_matches_reference(b.image, b.stimulus, res, T)
-    assert sim.tables.syn_weight.tolist() == want_state["weights"]
+    assert sim.weights.tolist() == want_state["weights"]
 
 
 def test_plastic_family_learns():
@@ -28,7 +28,7 @@ def test_plastic_family_learns():
         b = build(random_plastic_config(seed))
         sim = Simulation(b.image, b.stimulus)
         sim.run(60)
-        changed += not np.array_equal(sim.tables.syn_weight, b.image.syn_weight)
+        changed += not np.array_equal(sim.weights, b.image.syn_weight)
     assert changed >= 15, changed
 
 

@@ -102,3 +102,27 @@ def test_noise_lfsr_and_value_match_reference():
 def test_weight_contribution_matches_reference(exp):
     for w in range(fx.WEIGHT_MIN, fx.WEIGHT_MAX + 1):
         assert fx.weight_contribution(w, exp) == weight_contribution_ref(w, exp)
+
+
+def test_synapse_word_packs_every_weight_and_delay():
+    """Every (weight, delay) pair of the fields round-trips through the 16-bit synapse word, the
+    scalar kernels agree with the twin's decoder, and with_weight keeps the delay."""
+    from emulator.image import pack_synapses, synapse_delays, synapse_weights
+    from tests.reference.neuron_ref import synapse_ref
+    w, d = np.meshgrid(np.arange(fx.WEIGHT_MIN, fx.WEIGHT_MAX + 1), np.arange(fx.MAX_DELAY + 1), indexing="ij")
+    words = pack_synapses(w.ravel(), d.ravel())
+    assert words.dtype == np.uint16 and int(words.max()) < 1 << 15 and np.unique(words).size == words.size
+    assert np.array_equal(synapse_weights(words), w.ravel()) and np.array_equal(synapse_delays(words), d.ravel())
+    rng = np.random.default_rng(0)
+    for i in rng.integers(0, words.size, 2000):
+        word, new = int(words[i]), int(rng.integers(fx.WEIGHT_MIN, fx.WEIGHT_MAX + 1))
+        assert (fx.word_weight(word), fx.word_delay(word)) == synapse_ref(word) == (w.ravel()[i], d.ravel()[i])
+        assert synapse_ref(fx.with_weight(word, new)) == (new, d.ravel()[i])
+        assert fx.synapse_word(int(w.ravel()[i]), int(d.ravel()[i])) == word
+
+
+@pytest.mark.parametrize("weight, delay", [([256], [0]), ([-257], [0]), ([0], [fx.MAX_DELAY + 1]), ([0], [-1])])
+def test_synapse_word_refuses_fields_that_overflow(weight, delay):
+    from emulator.image import pack_synapses
+    with pytest.raises(ValueError, match="outside"):
+        pack_synapses(np.array(weight), np.array(delay))

@@ -25,7 +25,9 @@ from emulator.learning.structural import (
     rewire,
     structural_lfsr_seed,
 )
+from emulator.image import pack_synapses
 from tests.reference.engine_ref import assert_engine_matches_reference
+from tests.reference.neuron_ref import synapse_ref
 from tests.reference.random_nets import random_plastic_config
 from tests.reference.structural_ref import (
     Draws,
@@ -45,13 +47,19 @@ def random_region(rng, rows, neurons, density, tags):
         ptr.append(len(tgt))
     n = len(tgt)
     w = rng.integers(-256, 256, n) if rng.random() < 0.5 else rng.integers(0, 8, n)   # many ties
-    return Synapses(np.array(ptr, np.int64), np.array(tgt, np.uint16), w.astype(np.int16),
-                    rng.integers(0, 63, n).astype(np.uint8),
+    return Synapses(np.array(ptr, np.int64), np.array(tgt, np.uint16), pack_synapses(w, rng.integers(0, 63, n)),
                     rng.integers(-256, 256, n).astype(np.int16) if tags else np.zeros(0, np.int16))
 
 
 def as_lists(syn):
-    return [a.tolist() for a in syn]
+    """[ptr, target, weight, delay, tag] as lists, the words decoded by the twin's own decoder."""
+    words = [synapse_ref(int(x)) for x in syn.word]
+    return [syn.ptr.tolist(), syn.target.tolist(), [w for w, _ in words], [d for _, d in words], syn.tag.tolist()]
+
+
+def as_arrays(syn):
+    """[ptr, target, weight, delay, tag] as arrays (copies)."""
+    return [np.array(a) for a in as_lists(syn)]
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -83,14 +91,15 @@ def test_rewire_matches_twin_on_random_tables(seed):
 def test_rewire_keeps_counts_and_moves_the_weakest(scope):
     rng = np.random.default_rng(5)
     syn = random_region(rng, 20, 30, 0.3, tags=True)
-    before = [a.copy() for a in syn]
+    before = as_arrays(syn)
     prm = np.array([1, 64, 33, scope, 0, 0, NO_THRESHOLD, 0], np.int64)         # prune a quarter
     n = rewire(syn, (1, 21), prm, np.array([structural_lfsr_seed(1, 0)], np.int64), 0, 30)
     lo, hi = before[0][1], before[0][21]
     assert syn.ptr[1] == lo and syn.ptr[21] == hi             # the region keeps its place and size
+    after = as_arrays(syn)
     for k in range(1, 5):                                      # the static rows around it are untouched
         sl = np.r_[0:lo, hi:before[1].size]
-        assert np.array_equal(syn[k][sl], before[k][sl])
+        assert np.array_equal(after[k][sl], before[k][sl])
     row = np.repeat(np.arange(20), np.diff(syn.ptr[1:22]))
     old_row = np.repeat(np.arange(20), np.diff(before[0][1:22]))
     pairs = set(zip(row.tolist(), syn.target[lo:hi].tolist()))
@@ -105,7 +114,7 @@ def test_rewire_keeps_counts_and_moves_the_weakest(scope):
         assert np.array_equal(syn.ptr, before[0])
         expect = sum(prune_count(int(m), 64) for m in np.diff(before[0][1:22]))
     assert n == expect
-    new_w = {p: int(v) for p, v in zip(zip(row.tolist(), syn.target[lo:hi].tolist()), syn.weight[lo:hi])}
+    new_w = {p: int(v) for p, v in zip(zip(row.tolist(), syn.target[lo:hi].tolist()), after[2][lo:hi])}
     new_tag = {p: int(v) for p, v in zip(zip(row.tolist(), syn.target[lo:hi].tolist()), syn.tag[lo:hi])}
     assert all(new_w[p] == 33 and new_tag[p] == 0 for p in grown)
     # every survivor kept its weight and tag; every pruned synapse was among the weakest of its group
@@ -127,12 +136,12 @@ def test_group_regrows_where_the_group_has_no_synapse():
     ptr = np.searchsorted([a for a, _ in pairs], np.arange(rows + 1)).astype(np.int64)
     grown = {}
     for group in (0, 2):
-        syn = Synapses(ptr.copy(), np.array([n for _, n in pairs], np.uint16), np.zeros(len(pairs), np.int16),
-                       np.zeros(len(pairs), np.uint8), np.zeros(0, np.int16))
+        syn = Synapses(ptr.copy(), np.array([n for _, n in pairs], np.uint16), np.zeros(len(pairs), np.uint16),
+                       np.zeros(0, np.int16))
         prm = np.array([1, 64, 50, 0, 100, 4, NO_THRESHOLD, group], np.int64)   # targets: global 100..103
         rewire(syn, (0, rows), prm, np.array([structural_lfsr_seed(3, 0)], np.int64), 0, neurons, None, 100)
         row = np.repeat(np.arange(rows), np.diff(syn.ptr))
-        grown[group] = {n: {int(a) for a, t, w in zip(row, syn.target, syn.weight) if t == n and w == 50}
+        grown[group] = {n: {int(a) for a, t, w in zip(row, syn.target, as_lists(syn)[2]) if t == n and w == 50}
                         for n in range(neurons)}
     assert all(grown[2][n] and not grown[2][n] & set(range(0, 30)) for n in (0, 1))     # group {0, 1} reaches 0..29
     assert all(grown[2][n] and not grown[2][n] & (set(range(30, 40)) | set(range(5))) for n in (2, 3))
@@ -194,10 +203,10 @@ def test_structural_engine_matches_twin(seed):
     res = sim.run(T, chunk=5 + seed % 7)
     im, after_step, box = structural_twin(b.image)
     want = assert_engine_matches_reference(im, b.stimulus, res, T, after_step=after_step)
-    assert sim.tables.syn_weight.tolist() == want["weights"]
+    assert sim.weights.tolist() == want["weights"]
     assert np.array_equal(sim.tables.syn_target, im.syn_target)
     assert np.array_equal(sim.tables.axon_syn_ptr, im.axon_syn_ptr)
-    assert np.array_equal(sim.tables.syn_delay, im.syn_delay)
+    assert sim.delays.tolist() == want["delays"]
     assert sim.structural.rewired.tolist() == box["ref"].rewired
     assert np.array_equal(b.image.syn_target, build(cfg).image.syn_target)     # the image stays as mapped
 
@@ -216,7 +225,7 @@ def test_structural_family_rewires():
 
 
 def _final(sim):
-    return (sim.tables.syn_weight.tolist(), sim.tables.syn_target.tolist(), sim.tables.axon_syn_ptr.tolist(),
+    return (sim.tables.syn_word.tolist(), sim.tables.syn_target.tolist(), sim.tables.axon_syn_ptr.tolist(),
             sim.structural.lfsr.tolist())
 
 
@@ -328,7 +337,7 @@ def test_results_save_the_rewired_tables(tmp_path):
     assert not np.array_equal(sim.tables.axon_syn_ptr, b.image.axon_syn_ptr)     # rows changed length
     res.save(tmp_path, spikes=False, probes=False, raster=False, heatmap=False)
     with np.load(tmp_path / "weights.npz") as z:
-        assert np.array_equal(z["syn_weight"], sim.tables.syn_weight)
+        assert np.array_equal(z["syn_weight"], sim.weights)
         assert np.array_equal(z["syn_target"], sim.tables.syn_target)
         assert np.array_equal(z["axon_syn_ptr"], sim.tables.axon_syn_ptr)
         assert np.array_equal(z["mapped_syn_target"], b.image.syn_target)
