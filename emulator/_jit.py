@@ -38,6 +38,31 @@ def cache_dir() -> Path:
 if not os.environ.get("NUMBA_CACHE_DIR"):
     numba.config.CACHE_DIR = str(cache_dir())
 
+
+def _skip_blas_probe() -> None:
+    """Import ``numba.np.arraymath`` without its SciPy BLAS probe.
+
+    Loading the first cached kernel makes Numba import ``numba.np.arraymath``, which imports
+    ``scipy.linalg`` (0.2-0.4 s, a third of a warm start) only to decide whether compiled
+    ``np.correlate``/``np.convolve`` of floats call BLAS or a plain loop (``_HAVE_BLAS``). No kernel
+    here uses them; with the probe skipped they use the loop (same results). Numba's linear
+    algebra is unaffected: it imports SciPy itself when such a function is compiled
+    (``numba.np.linalg.ensure_blas``). A process that imported SciPy's BLAS already keeps it.
+    """
+    import sys
+    name = "scipy.linalg.cython_blas"
+    if "numba.np.arraymath" in sys.modules or name in sys.modules:
+        return
+    sys.modules[name] = None          # "import scipy.linalg.cython_blas" raises ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        if sys.modules.get(name, 0) is None:
+            del sys.modules[name]
+
+
+_skip_blas_probe()
+
 #: decorator for private kernels: ``@kernel`` on a function of arrays and ints
 kernel = numba.njit(**JIT_OPTIONS)
 

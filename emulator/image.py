@@ -37,6 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .config.types import ChipSpec, CoreLimits, CycleCosts, EnergyPrices
+from ._jit import kernel
 from .fixed import MAX_DELAY, WEIGHT_MAX, WEIGHT_MIN, synapse_word, word_delay, word_weight
 
 
@@ -66,25 +67,42 @@ def pack_synapses(weight: np.ndarray, delay: np.ndarray) -> np.ndarray:
 
     Raises ValueError when a weight is outside [WEIGHT_MIN, WEIGHT_MAX] or a delay outside
     0..MAX_DELAY (the fields would overflow into each other)."""
-    w = np.asarray(weight, np.int64)
-    d = np.asarray(delay, np.int64)
-    if w.shape != d.shape:
-        raise ValueError(f"{w.size} weights but {d.size} delays")
-    if w.size and (w.min() < WEIGHT_MIN or w.max() > WEIGHT_MAX):
+    w, d = np.asarray(weight), np.asarray(delay)
+    if w.shape != d.shape or w.ndim != 1:
+        raise ValueError(f"weights {w.shape} and delays {d.shape} must be 1-d of one length")
+    if w.size and (int(w.min()) < WEIGHT_MIN or int(w.max()) > WEIGHT_MAX):
         raise ValueError(f"synapse weight mantissa outside [{WEIGHT_MIN}, {WEIGHT_MAX}]")
-    if d.size and (d.min() < 0 or d.max() > MAX_DELAY):
+    if d.size and (int(d.min()) < 0 or int(d.max()) > MAX_DELAY):
         raise ValueError(f"synapse delay outside [0, {MAX_DELAY}] timesteps")
-    return synapse_word(w, d).astype(np.uint16)
+    out = np.empty(w.size, np.uint16)
+    _pack_words(w, d, out)
+    return out
 
 
 def synapse_weights(words: np.ndarray) -> np.ndarray:
     """Weight mantissas (int16) of synapse words (``emulator.fixed.word_weight``)."""
-    return word_weight(np.asarray(words, np.int64)).astype(np.int16)
+    out = np.empty(np.size(words), np.int16)
+    _unpack_words(np.asarray(words, np.uint16).ravel(), out, True)
+    return out
 
 
 def synapse_delays(words: np.ndarray) -> np.ndarray:
     """Delays in timesteps (uint8) of synapse words (``emulator.fixed.word_delay``)."""
-    return word_delay(np.asarray(words, np.int64)).astype(np.uint8)
+    out = np.empty(np.size(words), np.uint8)
+    _unpack_words(np.asarray(words, np.uint16).ravel(), out, False)
+    return out
+
+
+@kernel
+def _pack_words(w, d, out):
+    for i in range(out.size):       # element by element: no int64 temporaries of a 100 M-synapse image
+        out[i] = synapse_word(np.int64(w[i]), np.int64(d[i]))
+
+
+@kernel
+def _unpack_words(words, out, weight):
+    for i in range(out.size):
+        out[i] = word_weight(np.int64(words[i])) if weight else word_delay(np.int64(words[i]))
 
 
 @dataclass(frozen=True)
