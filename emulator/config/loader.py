@@ -9,7 +9,6 @@ naming the YAML path; the layout is documented in ``docs/yaml.md``.
 from __future__ import annotations
 
 import os
-from dataclasses import fields, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple
@@ -17,22 +16,15 @@ from typing import Any, Iterable, Mapping, NamedTuple
 from .. import fixed as fx
 from ..errors import ConfigError
 from ..neurons.models import MODELS, SOURCE
-from .schema import (apply_overrides, at, boolean, choice, get, identifier, integer, is_integer, item, mapping,
-                     nullable, number, param, read_yaml, section, seq, show, string, suggest)
-from .types import (MAX_FIFO_DEPTH, MAX_HOP_LATENCY, ROUTER_MODES, ChipSpec, CoreLimits, CycleCosts, Distribution,
-                    EnergyPrices, NetworkConfig, OutputConfig, PopulationConfig, ProbeConfig, ProjectionConfig,
-                    RouterSpec, RunConfig, RunSettings, StimulusConfig)
+from .chips import DEFAULT_CHIP, builtin_chips, load_chip
+from .schema import (apply_overrides, at, boolean, checked_fields, choice, get, identifier, integer, is_integer, item,
+                     mapping, nullable, number, param, read_yaml, section, seq, show, string, suggest)
+from .types import (ChipSpec, Distribution, NetworkConfig, OutputConfig, PopulationConfig, ProbeConfig,
+                    ProjectionConfig, RunConfig, RunSettings, StimulusConfig)
 
 __all__ = ["load", "load_chip", "apply_overrides", "builtin_chips", "read_yaml", "DEFAULT_CHIP"]
 
-DEFAULT_CHIP = "loihi1"   #: the chip of a run config without a ``chip`` key
-_BUILTIN_DIR = Path(__file__).resolve().parent.parent / "data" / "chips"
-
 _TOP_KEYS = ("chip", "network", "stimulus", "run", "task")
-_CHIP_KEYS = ("base", "name", "mesh", "clock_mhz", "limits", "cycles", "energy", "router")
-_ROUTER_CHECKS = {"mode": partial(choice, options=ROUTER_MODES, what="router mode"),
-                  "fifo_depth": partial(integer, lo=1, hi=MAX_FIFO_DEPTH),
-                  "hop_latency": partial(integer, lo=1, hi=MAX_HOP_LATENCY)}
 _POP_KEYS = ("name", "size", "model", "params", "params_file", "fixed", "max_per_core", "initial")
 _PROJ_KEYS = ("name", "source", "target", "connectivity", "p", "indegree", "file", "weight", "weight_exp",
               "delay", "delay_ms", "allow_self", "port", "plasticity")
@@ -51,93 +43,6 @@ _RUN_CHECKS = {"timesteps": partial(integer, lo=1), "dt_ms": partial(number, lo=
 _OUTPUT_CHECKS = {"spikes": boolean, "probes": boolean, "raster": boolean,
                   "checkpoint_every": partial(integer, lo=0)}
 _DATA_SUFFIXES = (".npy", ".npz")
-
-
-# ----------------------------------------------------------------- chip
-def builtin_chips() -> tuple[str, ...]:
-    """Names of the chip specs shipped in ``emulator/data/chips``."""
-    return tuple(sorted(p.stem for p in _BUILTIN_DIR.glob("*.yaml")))
-
-
-def load_chip(spec: Any = DEFAULT_CHIP, base_dir: str | os.PathLike | None = None,
-              path: str = "chip") -> ChipSpec:
-    """A validated ChipSpec from a built-in name, a chip YAML path or a mapping.
-
-    A mapping (or file) may name a ``base`` chip (built-in name or path) whose
-    values it overrides; without ``base`` it overrides the ChipSpec defaults
-    (the loihi1 values). Relative paths resolve against ``base_dir`` (cwd).
-    """
-    return _chip(DEFAULT_CHIP if spec is None else spec, path, Path(base_dir or "."), ())
-
-
-def _chip(spec: Any, path: str, base_dir: Path, seen: tuple) -> ChipSpec:
-    if isinstance(spec, dict):
-        return _chip_mapping(spec, path, base_dir, seen, None)
-    if not isinstance(spec, (str, os.PathLike)) or not str(spec):
-        raise ConfigError(path, f"expected a built-in chip name ({', '.join(builtin_chips())}), "
-                                f"a path to a chip YAML or a mapping, got {show(spec)}")
-    if isinstance(spec, str) and spec in builtin_chips():
-        file = _BUILTIN_DIR / f"{spec}.yaml"
-    else:
-        file = (base_dir / spec).resolve()
-        if not file.is_file():
-            raise ConfigError(path, f"no built-in chip or chip file {str(spec)!r} (relative to {base_dir}); "
-                                    f"built-in chips: {', '.join(builtin_chips())}"
-                                    f"{suggest(spec, builtin_chips())}")
-    if file in seen:
-        raise ConfigError(path, f"chip files include each other in a cycle: "
-                                f"{' -> '.join(str(f) for f in (*seen, file))}")
-    raw = read_yaml(file)
-    try:
-        return _chip_mapping(raw, "", file.parent, (*seen, file), file.stem)
-    except ConfigError as e:
-        if getattr(e, "file", None):          # raised inside a base file: already names it
-            raise
-        err = ConfigError(f"{file}: {e.path}" if e.path else str(file), e.message)
-        err.file = str(file)
-        raise err from None
-
-
-def _chip_mapping(m: Any, path: str, base_dir: Path, seen: tuple, name: str | None) -> ChipSpec:
-    m = mapping(m, path, _CHIP_KEYS, what="a chip mapping")
-    base = get(m, "base", path, _chip, ChipSpec(), base_dir=base_dir, seen=seen)
-    mesh = get(m, "mesh", path, seq, (base.mesh_width, base.mesh_height), length=2)
-    width, height = (integer(v, item(at(path, "mesh"), i), lo=1) for i, v in enumerate(mesh))
-    return ChipSpec(
-        name=get(m, "name", path, string, name or base.name),
-        mesh_width=width, mesh_height=height,
-        clock_mhz=get(m, "clock_mhz", path, number, base.clock_mhz, lo=0, lo_open=True),
-        limits=_chip_section(m, path, "limits", base.limits, lo=1),
-        cycles=_chip_section(m, path, "cycles", base.cycles, lo=0),
-        energy=_chip_section(m, path, "energy", base.energy, lo=0),
-        router=_router(m, path, base.router))
-
-
-def _router(m: dict, path: str, base: RouterSpec) -> RouterSpec:
-    """``base`` with the keys given under ``router`` (mode, fifo_depth, hop_latency); docs/router.md."""
-    sub = at(path, "router")
-    return replace(base, **_fields(section(m.get("router"), sub, _ROUTER_CHECKS), sub, _ROUTER_CHECKS, base))
-
-
-def _chip_section(m: dict, path: str, key: str, base: CoreLimits | CycleCosts | EnergyPrices, lo: int):
-    """``base`` with the fields given under ``key``; every field's check follows its default's type."""
-    checks = {}
-    for f in fields(base):
-        if isinstance(f.default, str):
-            checks[f.name] = string
-        elif isinstance(f.default, float):
-            checks[f.name] = partial(number, lo=lo)
-        elif f.name == "max_delay":      # the 6-bit per-synapse delay field bounds it
-            checks[f.name] = partial(integer, lo=0, hi=fx.MAX_DELAY)
-        else:
-            checks[f.name] = partial(integer, lo=lo)
-    sub = at(path, key)
-    return replace(base, **_fields(section(m.get(key), sub, checks), sub, checks, base))
-
-
-def _fields(m: dict, path: str, checks: dict, defaults: Any) -> dict:
-    """``{key: check(m[key])}`` for every key in ``checks``, defaulting to ``defaults.key``."""
-    return {k: get(m, k, path, check, getattr(defaults, k)) for k, check in checks.items()}
 
 
 # ----------------------------------------------------------------- run config
@@ -170,7 +75,7 @@ def _build(raw: Any, origin: str, base_dir: Path) -> RunConfig:
     top = mapping(raw, "", _TOP_KEYS, required=("network",), what="a run config mapping")
     chip = load_chip(top.get("chip"), base_dir)
     run = section(top.get("run"), "run", (*_RUN_CHECKS, "probes", "outputs", "schedule"))
-    settings = _fields(run, "run", _RUN_CHECKS, RunSettings())
+    settings = checked_fields(run, "run", _RUN_CHECKS, RunSettings())
     ctx = _Ctx(chip, settings["dt_ms"], base_dir, {})
     network = _network(top["network"], ctx)
     task = _task(top["task"], ctx) if "task" in top else None     # on-chip learning task (docs/learning.md)
@@ -179,7 +84,7 @@ def _build(raw: Any, origin: str, base_dir: Path) -> RunConfig:
     outputs = section(run.get("outputs"), "run.outputs", _OUTPUT_CHECKS)
     settings = RunSettings(**settings,
                            probes=tuple(_probe(r, item("run.probes", i), ctx) for i, r in enumerate(probes)),
-                           outputs=OutputConfig(**_fields(outputs, "run.outputs", _OUTPUT_CHECKS, OutputConfig())),
+                           outputs=OutputConfig(**checked_fields(outputs, "run.outputs", _OUTPUT_CHECKS, OutputConfig())),
                            schedule=_schedule(run.get("schedule"), ctx) if "schedule" in run else None)
     cfg = RunConfig(chip, network, stimulus, settings, source=origin, base_dir=str(base_dir), task=task)
     if task is not None or settings.schedule is not None or any(

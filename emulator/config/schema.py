@@ -24,7 +24,7 @@ from ..errors import ConfigError
 
 __all__ = [
     "read_yaml", "parse_yaml", "apply_overrides",
-    "REQUIRED", "at", "item", "show", "suggest", "mapping", "get", "section", "seq",
+    "REQUIRED", "at", "item", "show", "suggest", "mapping", "get", "checked_fields", "section", "seq",
     "is_integer", "integer", "number", "boolean", "string", "identifier", "choice", "nullable", "param",
     "PARAM_CHOICES",
 ]
@@ -91,6 +91,11 @@ def get(m: dict, key: str, path: str, check: Callable, default: Any = REQUIRED, 
             raise ConfigError(path, f"missing required key {key!r}")
         return default
     return check(m[key], at(path, key), **kw)
+
+
+def checked_fields(m: dict, path: str, checks: dict, defaults: Any) -> dict:
+    """``{key: check(m[key])}`` for every key in ``checks``, defaulting to ``defaults.key``."""
+    return {k: get(m, k, path, check, getattr(defaults, k)) for k, check in checks.items()}
 
 
 def section(value: Any, path: str, valid: Iterable[str], required: Iterable[str] = ()) -> dict:

@@ -10,7 +10,7 @@ from ..errors import MappingError
 from ..image import ChipImage, NeuronParams, PopulationMap, pack_synapses
 from ..ir.network import Network
 from ..neurons.models import FLAG_DUAL
-from .partition import partition, synapse_word_bits
+from .partition import partition
 from .place import DEFAULT_STRATEGY, check_strategy, grid
 from .place import cost as placement_cost
 from .place import place as place_cores

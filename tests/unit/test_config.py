@@ -16,7 +16,7 @@ import pytest
 from emulator.config import (ChipSpec, ConfigError, CoreLimits, Distribution, OutputConfig, PopulationConfig,
                              ProbeConfig, ProjectionConfig, RunConfig, RunSettings, StimulusConfig,
                              apply_overrides, builtin_chips, load, load_chip)
-from emulator.config import loader
+from emulator.config import chips, loader
 from emulator.neurons.models import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -705,7 +705,7 @@ def test_bool_is_never_an_int(path, flag):
 # ---------------------------------------------------------------- docs stay in sync
 def test_docs_mention_every_key():
     text = (REPO / "docs" / "yaml.md").read_text()
-    keys = {*loader._TOP_KEYS, *loader._CHIP_KEYS, *loader._POP_KEYS, *loader._PROJ_KEYS, *loader._CONNECTIVITY,
+    keys = {*loader._TOP_KEYS, *chips._CHIP_KEYS, *loader._POP_KEYS, *loader._PROJ_KEYS, *loader._CONNECTIVITY,
             *loader._STIM_COMMON, *(k for ks in loader._STIM_KEYS.values() for k in ks), *loader._STIM_KEYS,
             *loader._RUN_CHECKS, *loader._OUTPUT_CHECKS, "probes", "outputs", "population", "neurons", "variables",
             "uniform", "normal", "uniform_int", *builtin_chips()}

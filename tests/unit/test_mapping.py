@@ -1,11 +1,9 @@
 """The mapper: hand-derived registers, exact limit accounting, every error, ChipImage round trip."""
-from dataclasses import replace
 
 import numpy as np
 import pytest
 
 import emulator as ne
-from emulator.config.types import CoreLimits
 from emulator.errors import MappingError
 from emulator.image import ChipImage
 from emulator.mapping import synapse_word_bits
