@@ -121,3 +121,18 @@ def test_chip_image_save_load_round_trip(tmp_path):
     r1 = Simulation(b.image, b.stimulus).run(100)
     r2 = Simulation(img, b.stimulus).run(100)
     assert np.array_equal(r1.spike_id, r2.spike_id) and np.array_equal(r1.spike_t, r2.spike_t)
+
+
+def test_image_saved_with_separate_weight_and_delay_arrays_loads(tmp_path):
+    """An image written before the 16-bit synapse word (syn_weight int16 and syn_delay uint8
+    arrays) loads with the same words."""
+    b = ne.build(ne.load_config("configs/examples/demo.yaml"))
+    path = tmp_path / "img.npz"
+    b.image.save(path)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files if k != "syn_word"}
+    arrays.update(syn_weight=b.image.syn_weight, syn_delay=b.image.syn_delay)
+    old = tmp_path / "old.npz"
+    np.savez(old, **arrays)
+    assert np.array_equal(ChipImage.load(old).syn_word, b.image.syn_word)
+    assert b.image.syn_weight.dtype == np.int16 and (b.image.syn_weight != 0).any()
