@@ -194,16 +194,26 @@ def sample(dist: Distribution, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _fixed_probability(n_pre, n_post, p, rng):
-    """Bernoulli(p) for every (pre, post) pair, drawn row by row so memory stays O(synapses)."""
-    pres, posts = [], []
-    rows = max(1, (1 << 22) // max(n_post, 1))      # ~4 M draws per block
-    for lo in range(0, n_pre, rows):
-        hi = min(n_pre, lo + rows)
-        mask = rng.random((hi - lo, n_post)) < p
-        r, c = np.nonzero(mask)
-        pres.append(r + lo)
-        posts.append(c)
-    return np.concatenate(pres), np.concatenate(posts)
+    """Bernoulli(p) for every (pre, post) pair, in O(synapses) time and memory.
+
+    The connected pairs of a Bernoulli process over the row-major pair index
+    ``pre * n_post + post`` are spaced by independent Geometric(p) gaps, so the gaps
+    are drawn instead of one number per pair (16 M pairs of the CUBA network: 0.3 M gaps).
+    """
+    total = n_pre * n_post
+    if total == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    parts, last = [], -1
+    while True:
+        expect = (total - 1 - last) * p                    # connected pairs still to come
+        gaps = rng.geometric(p, int(expect + 6 * np.sqrt(expect) + 16))
+        idx = last + np.cumsum(gaps)
+        if idx[-1] >= total:
+            parts.append(idx[idx < total])
+            break
+        parts.append(idx)
+        last = int(idx[-1])
+    return np.divmod(np.concatenate(parts), n_post)
 
 
 def _fixed_indegree(n_pre, n_post, k, exclude_self, rng):
