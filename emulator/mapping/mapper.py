@@ -14,6 +14,7 @@ from .partition import partition
 from .place import DEFAULT_STRATEGY, check_strategy, grid
 from .place import cost as placement_cost
 from .place import place as place_cores
+from .sets import lexsort_ints, unique_ints
 from .quantize import (Registers, choose_port, incoming_peak, initial_registers, quantize_population,
                        quantize_projection)
 
@@ -102,7 +103,7 @@ def map_network(net: Network, chip: ChipSpec, strategy: str = DEFAULT_STRATEGY,
 
     synapses, proj_reports = _collect_synapses(net, chip, place, regs, first_id, neuron_ptr)
     core, proj, pre, local, mant, delay = synapses
-    order = np.lexsort((local, pre, proj, core))
+    order = lexsort_ints((local, pre, proj, core))
     core, proj, pre, local, mant, delay = (a[order] for a in synapses)
     new_row = np.ones(core.size, bool)
     new_row[1:] = (core[1:] != core[:-1]) | (proj[1:] != proj[:-1]) | (pre[1:] != pre[:-1])
@@ -134,7 +135,7 @@ def map_network(net: Network, chip: ChipSpec, strategy: str = DEFAULT_STRATEGY,
 
     pop_maps = tuple(
         PopulationMap(p.name, p.model, p.size, first_id[p.name], False,
-                      tuple(int(c) for c in np.unique(place.core_of[p.name])), regs[p.name].scale)
+                      tuple(int(c) for c in unique_ints(place.core_of[p.name])), regs[p.name].scale)
         if not p.is_source else PopulationMap(p.name, p.model, p.size, host_first[p.name], True)
         for p in net.populations)
     image = ChipImage(chip=chip, dt_ms=net.dt_ms, core_xy=core_xy.astype(np.int32), neuron_ptr=neuron_ptr,
@@ -228,7 +229,7 @@ def _core_of_ids(neuron_ptr: np.ndarray) -> np.ndarray:
 
 def _out_table(src, axon, n_src):
     """CSR of (source id -> destination axons), sorted by source then axon."""
-    order = np.lexsort((axon, src))
+    order = lexsort_ints((axon, src))
     src, axon = src[order], axon[order]
     ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n_src))]).astype(np.int64)
     return ptr, axon.astype(np.int32)

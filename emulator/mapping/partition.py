@@ -22,6 +22,7 @@ from .._jit import kernel
 from ..config.types import ChipSpec
 from ..errors import MappingError
 from ..ir.network import Network
+from .sets import unique_ints, unique_inverse
 
 
 def synapse_word_bits(chip: ChipSpec) -> int:
@@ -162,7 +163,7 @@ def _fan_out(net: Network, core_of: dict) -> dict:
         if proj.source not in fan or not proj.n_synapses:
             continue
         core = core_of[proj.target][proj.post].astype(np.int64)
-        pairs = np.unique(proj.pre.astype(np.int64) << 32 | core)
+        pairs = unique_ints(proj.pre.astype(np.int64) << 32 | core)
         fan[proj.source] += np.bincount(pairs >> 32, minlength=fan[proj.source].size)
     return fan
 
@@ -178,7 +179,7 @@ def _incoming_rows(net: Network, target: str, size: int):
         return np.zeros(size + 1, np.int64), np.zeros(0, np.int64), 0
     post, key = np.concatenate(posts), np.concatenate(keys)
     order = np.argsort(post, kind="stable")
-    uniq, inv = np.unique(key[order], return_inverse=True)
+    uniq, inv = unique_inverse(key[order])
     syn_ptr = np.concatenate([[0], np.cumsum(np.bincount(post, minlength=size))]).astype(np.int64)
     return syn_ptr, inv.astype(np.int64), int(uniq.size)
 
@@ -189,5 +190,5 @@ def _core_usage(net: Network, core_of: dict, n_cores: int, word: int):
     for i, proj in enumerate(net.projections):
         core = core_of[proj.target][proj.post]
         bits += np.bincount(core, minlength=n_cores) * word
-        rows += np.bincount(np.unique(core.astype(np.int64) << 32 | proj.pre) >> 32, minlength=n_cores)
+        rows += np.bincount(unique_ints(core.astype(np.int64) << 32 | proj.pre) >> 32, minlength=n_cores)
     return bits, rows
