@@ -72,6 +72,18 @@ def run_case(raw: dict, base_dir: Path, source: str, target: str, every: int, ph
                         "weight_range": [snaps.lo, snaps.hi]}
 
 
+def _sleep_rule(raw: dict, base_dir: Path) -> str:
+    """The rule of the config's sleep phase (``run.schedule``), its decay terms included: what
+    ``neuroemu run`` loads for that phase (``runner.phase_rule``)."""
+    from emulator.learning.runner import phase_rule
+    cfg = load(raw, base_dir=base_dir)
+    sched = cfg.run.schedule
+    sleep = next((p for p in sched.phases if p.kind == "sleep"), None) if sched is not None else None
+    if sleep is None:
+        raise SystemExit("--sleep-compare needs a run.schedule with a sleep phase in the config")
+    return phase_rule(build(cfg).image.rule_names[0].split(": ", 1)[1], sleep)
+
+
 def _summary(rep, extra: dict) -> dict:
     q, qn = np.array(rep.modularity), np.array(rep.null_modularity)
     half = len(q) // 2
@@ -113,7 +125,7 @@ def main(argv=None) -> int:
     pname, source, target = _projection(raw, a.projection)
     results = {}
     if a.sleep_compare:
-        from learning_sleep import SLEEP_RULE
+        sleep_rule = _sleep_rule(raw, base_dir)
         sizes = {p["name"]: p["size"] for p in raw["network"]["populations"]}
         w, s, c = a.wake, a.sleep, a.cycles
 
@@ -125,7 +137,7 @@ def main(argv=None) -> int:
             return {a.wake_input: inp, a.sleep_input: noise}
 
         cases = {"wake_only": ([Phase("wake", w + s)] * c, stim(w + s, 0, 0)),
-                 "with_sleep": ([Phase("wake", w), Phase("sleep", s, SLEEP_RULE)] * c, stim(w, s, s))}
+                 "with_sleep": ([Phase("wake", w), Phase("sleep", s, sleep_rule)] * c, stim(w, s, s))}
         for tag, (phases, stimulus) in cases.items():
             _, rep, extra = run_case(raw, base_dir, source, target, a.every, phases, stimulus, a.seed, a.method,
                                      a.set)

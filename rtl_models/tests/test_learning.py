@@ -572,8 +572,8 @@ def test_verify_stdp_example_agrees(sim, capsys):
     assert main(["verify", str(EXAMPLE), "--sim", sim]) == 0
     out = capsys.readouterr().out
     assert "agree: 200 timesteps x 64 neurons on 3 core(s)" in out, out
-    m = re.search(r"learning: 893 plastic synapse weights after each of 200 timesteps \((\d+) changed", out)
-    assert m and int(m.group(1)) > 400 and out.count("all exact") == 2, out
+    m = re.search(r"learning: (\d+) plastic synapse weights after each of 200 timesteps \((\d+) changed", out)
+    assert m and int(m.group(2)) > int(m.group(1)) // 2 and out.count("all exact") == 2, out
     rate = re.search(r"= ([\d,]+) cycles/s", out)
     assert rate and int(rate.group(1).replace(",", "")) > 0, out
     print(out)

@@ -162,3 +162,23 @@ def test_learning_dynamics_cli_writes_json_and_png(tmp_path, monkeypatch):
     # the initial uniform weights spread over the bins: well above 0, at most log2(32 bins)
     assert 1.0 < case["entropy_first_bits"] <= 5.0
     assert (tmp_path / "dynamics.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_learning_dynamics_sleep_compare_uses_the_configs_sleep_rule(tmp_path, monkeypatch):
+    """``--sleep-compare`` runs wake only and wake/sleep cycles; the sleep phases use the config's
+    sleep rule with its decay toward 48, so the weights end lower than awake."""
+    import json
+    import runpy
+    import sys
+    from pathlib import Path
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    root = Path(__file__).resolve().parents[2]
+    mod = runpy.run_path(str(root / "benchmarks" / "learning_dynamics.py"), run_name="not_main")
+    rule = mod["_sleep_rule"](mod["read_yaml"](root / "configs/examples/sleep_recurrent.yaml"), root / "configs/examples")
+    assert rule.endswith("+ 2^-8*48 - 2^-8*w"), rule
+    assert mod["main"]([str(root / "configs/examples/sleep_recurrent.yaml"), "--sleep-compare", "--cycles", "3",
+                        "--wake", "200", "--sleep", "100", "--every", "100", "--out", str(tmp_path)]) == 0
+    cases = json.loads((tmp_path / "dynamics.json").read_text())["cases"]
+    assert set(cases) == {"wake_only", "with_sleep"} and cases["with_sleep"]["snapshots"] == 10
+    assert cases["with_sleep"]["mean_weight_last"] < cases["wake_only"]["mean_weight_last"]
