@@ -21,98 +21,7 @@ from .config import ChoiceTask, ClassifyTask, Schedule
 from .rules import parse_rule
 from .schedule import weight_entropy
 from .tasks import assign_labels, classify, dense_weights, freeze_thresholds, load_dataset
-
-
-# ----------------------------------------------------------------- host spike sources
-class ArrayTrain:
-    """Spikes of one host source given as (times, indices) arrays: a ``Stimulus`` train."""
-
-    def __init__(self, times: np.ndarray, ids: np.ndarray):
-        order = np.lexsort((ids, times))
-        self.times, self.ids = np.asarray(times, np.int64)[order], np.asarray(ids, np.int64)[order]
-
-    def window(self, t_lo: int, t_hi: int):
-        lo, hi = np.searchsorted(self.times, [t_lo, t_hi])
-        return self.times[lo:hi], self.ids[lo:hi]
-
-
-class ImageTrain:
-    """Rate-coded images, generated window by window: image ``order[k]`` is shown during steps
-    ``t0 + k*(present + rest) + [0, present)``, pixel value v spiking with probability
-    ``max_prob * v`` per step (``bernoulli``: independent draws from a generator seeded with
-    (seed, k); ``regular``: a phase accumulator). A pure function of the window, so spikes do not
-    depend on how the run is cut."""
-
-    def __init__(self, images, order, t0, present, rest, max_prob, seed, encoding="bernoulli"):
-        self.images, self.order = images, np.asarray(order, np.int64)
-        self.t0, self.present, self.period = int(t0), int(present), int(present + rest)
-        self.max_prob, self.seed, self.encoding = max_prob, int(seed), encoding
-
-    @property
-    def end(self) -> int:
-        return self.t0 + self.order.size * self.period
-
-    def image_spikes(self, k: int):
-        rate = self.max_prob * self.images[self.order[k]]
-        if self.encoding == "bernoulli":
-            draws = np.random.default_rng((self.seed, k)).random((self.present, rate.size)) < rate
-        else:
-            s = np.arange(self.present, dtype=np.float64)[:, None]
-            draws = np.floor((s + 1) * rate + 1e-9) > np.floor(s * rate + 1e-9)
-        s, i = np.nonzero(draws)
-        return self.t0 + k * self.period + s, i
-
-    def window(self, t_lo: int, t_hi: int):
-        k_lo = max(0, (t_lo - self.t0) // self.period)
-        k_hi = min(self.order.size, -(-(t_hi - self.t0) // self.period))
-        parts = [self.image_spikes(k) for k in range(k_lo, k_hi)]
-        if not parts:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        t = np.concatenate([p[0] for p in parts]).astype(np.int64)
-        i = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        keep = (t >= t_lo) & (t < t_hi)
-        return t[keep], i[keep]
-
-
-class MultiTrain:
-    """Several trains of one source population (e.g. training, labelling and test blocks)."""
-
-    def __init__(self, trains):
-        self.trains = list(trains)
-
-    def window(self, t_lo: int, t_hi: int):
-        parts = [tr.window(t_lo, t_hi) for tr in self.trains]
-        t = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-        i = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
-        order = np.lexsort((i, t))
-        return t[order], i[order]
-
-
-class GatedStimulus:
-    """A Stimulus whose sources are switched off outside the phases that list them (``run.schedule``)."""
-
-    def __init__(self, base, starts: np.ndarray, on: np.ndarray):
-        self.base, self.starts, self.on = base, starts, on      # on: bool (phases, host ids)
-        self.trains = base.trains
-
-    def window(self, t_lo: int, t_hi: int):
-        ptr, ids = self.base.window(t_lo, t_hi)
-        t = np.repeat(np.arange(t_lo, t_hi, dtype=np.int64), np.diff(ptr))
-        phase = np.clip(np.searchsorted(self.starts, t, side="right") - 1, 0, len(self.starts) - 1)
-        keep = self.on[phase, ids] if ids.size else np.zeros(0, bool)
-        t, ids = t[keep], ids[keep]
-        return np.searchsorted(t, np.arange(t_lo, t_hi + 1)).astype(np.int64), ids.astype(np.int32)
-
-
-def _add_source(stimulus, image, population: str, train) -> None:
-    stimulus.trains.append((train, image.population(population).first_id))
-
-
-def encode_labels_train(labels, t0, present, rest, period) -> ArrayTrain:
-    """Teacher spikes: source neuron ``labels[k]`` spikes every ``period`` steps while image k is shown."""
-    steps = np.arange(0, present, period)
-    k = np.repeat(np.arange(len(labels)), steps.size)
-    return ArrayTrain(t0 + k * (present + rest) + np.tile(steps, len(labels)), np.asarray(labels)[k])
+from .trains import ArrayTrain, GatedStimulus, ImageTrain, MultiTrain, add_source, encode_labels_train
 
 
 # ----------------------------------------------------------------- simulation helpers
@@ -402,9 +311,9 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
     blocks.append(ImageTrain(xte, np.arange(n_te), t_train + t_label, t_read, task.rest, task.max_prob, seed + 2,
                              task.encoding))
     stim = Stimulus(list(built.stimulus.trains))
-    _add_source(stim, image, task.input, MultiTrain(blocks))
+    add_source(stim, image, task.input, MultiTrain(blocks))
     if task.teacher:
-        _add_source(stim, image, task.teacher, encode_labels_train(ytr[order], task.rest, task.present, task.rest,
+        add_source(stim, image, task.teacher, encode_labels_train(ytr[order], task.rest, task.present, task.rest,
                                                                     task.teacher_period))
     sim = Simulation(image, stim, threads=threads)
     label_times = (np.arange(order.size, dtype=np.int64) * period, ytr[order])
@@ -434,7 +343,7 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
         blocks_cv.append(ImageTrain(xte, np.arange(n_cv), t_test0, t_read, task.rest, task.max_prob, seed + 4,
                                     task.encoding))
         st = Stimulus(list(built.stimulus.trains))
-        _add_source(st, image, task.input, MultiTrain(blocks_cv))
+        add_source(st, image, task.input, MultiTrain(blocks_cv))
         f = fork(sim, st)
         f.set_learning(False)
         freeze_thresholds(f, task.reset_thresholds)
@@ -567,7 +476,7 @@ def run_choice(built, out: Path, progress: bool = True, threads: int = 1) -> dic
         draws[k] = rng.random((task.present, per_cue)) < task.rate
     k, s, j = np.nonzero(draws)
     stim = Stimulus(list(built.stimulus.trains))
-    _add_source(stim, image, task.input, ArrayTrain(k * trial + s, cues[k] * per_cue + j))
+    add_source(stim, image, task.input, ArrayTrain(k * trial + s, cues[k] * per_cue + j))
     sim = Simulation(image, stim, threads=threads)
     rewards = Rewards(cfg, image)
     per_act = outp.size // task.actions

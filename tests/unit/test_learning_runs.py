@@ -200,7 +200,7 @@ def test_reward_task_learns_in_ci_time(tmp_path):
 
 
 def test_image_train_does_not_depend_on_the_windows():
-    from emulator.learning.runner import ImageTrain
+    from emulator.learning.trains import ImageTrain
     rng = np.random.default_rng(0)
     tr = ImageTrain(rng.random((5, 16)), [3, 1, 4, 1, 0], 7, 11, 4, 0.8, seed=9)
     whole = tr.window(0, tr.end + 5)
