@@ -125,15 +125,16 @@ class Simulation:
                              *(fanout_tables(image, image.neuron_ptr[group_ptr]) if self.delivery == "source"
                                else Fanout.empty()))
         self.params = narrow_params(image.params)
-        zeros = [np.zeros(n, np.int32) for _ in range(3)]
-        self.state = NeuronState(u=image.init_u.copy(), u_inh=zeros[0], v=image.init_v.copy(), th=zeros[1],
-                                 ref=zeros[2])
+        self.state = NeuronState(u=line_aligned(image.init_u), u_inh=line_aligned(np.zeros(n, np.int32)),
+                                 v=line_aligned(image.init_v), th=line_aligned(np.zeros(n, np.int32)),
+                                 ref=line_aligned(np.zeros(n, np.int32)))
         ring = ring_size(image.max_delay)
         dual = bool(np.any(image.params.flags & FLAG_PORT1))
-        self.buffers = Buffers(np.zeros((ring, n), np.int32),
-                               np.zeros((ring, n) if dual else (1, 1), np.int32),
-                               np.zeros((2, max(n, 1)), np.int32), np.zeros((2, group_ptr.size - 1, LINE), np.int64),
-                               np.zeros(8 * (n // 8 + 1), np.uint8), *learning_buffers(image),
+        self.buffers = Buffers(line_aligned(np.zeros((ring, n), np.int32)),
+                               line_aligned(np.zeros((ring, n) if dual else (1, 1), np.int32)),
+                               line_aligned(np.zeros((2, max(n, 1)), np.int32)),
+                               np.zeros((2, group_ptr.size - 1, LINE), np.int64),
+                               line_aligned(np.zeros(8 * (n // 8 + 1), np.uint8)), *learning_buffers(image),
                                np.array([noise_lfsr_seed(image.learn_seed, c) for c in range(image.n_cores)],
                                         np.int64), tag_buffer(image), *learning_scratch(image))
         self.probe_ids = np.array([image.population(p.population).first_id + i
@@ -313,8 +314,8 @@ class Simulation:
             if str(z["fingerprint"]) != self.fingerprint():
                 raise ResumeError(f"{path} was written for a different chip image (config, seed or chip changed); "
                                   "rerun without --resume")
-            self.state = NeuronState(*(z[f"state_{k}"].copy() for k in NeuronState._fields))
-            self.buffers = Buffers(*(z[f"buf_{k}"].copy() if f"buf_{k}" in z.files else getattr(self.buffers, k)
+            self.state = NeuronState(*(line_aligned(z[f"state_{k}"]) for k in NeuronState._fields))
+            self.buffers = Buffers(*(line_aligned(z[f"buf_{k}"]) if f"buf_{k}" in z.files else getattr(self.buffers, k)
                                      for k in Buffers._fields))
             if self.image.n_rules:
                 self.tables.syn_word[:] = z["syn_word"]
@@ -356,6 +357,17 @@ def recorded_spikes(rec: Recorder) -> tuple[np.ndarray, np.ndarray]:
         order = np.argsort(spike_t, kind="stable")
         spike_t, spike_id = spike_t[order], spike_id[order]
     return spike_t, spike_id
+
+
+def line_aligned(a: np.ndarray) -> np.ndarray:
+    """A C-contiguous copy of ``a`` that starts on a 64-byte cache line. The per-neuron arrays
+    are: two thread groups then write the same line only where their neurons meet inside one
+    (a group boundary that is not a multiple of 16 int32 neurons), not at every array's start."""
+    raw = np.empty(a.nbytes + 64, np.uint8)
+    skip = (-raw.ctypes.data) % 64
+    out = raw[skip:skip + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    return out
 
 
 def _spike_segments(group_neurons: np.ndarray, steps: int, scale: int) -> dict:
