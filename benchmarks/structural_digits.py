@@ -3,11 +3,14 @@ against the same network at 10 % density, static and rewired during training. Ev
 ordinary ``neuroemu run`` of a classify task (``emulator.learning.runner.run_learning``): the chip
 learns and rewires itself; the host only encodes images and counts spikes.
 
-    .venv/bin/python benchmarks/structural_digits.py [--out out/structural_digits]
-    .venv/bin/python benchmarks/structural_digits.py --set network.projections[0].p=0.2 --only static,structural
+    .venv/bin/python benchmarks/structural_digits.py --seeds 1,2,3 [--out out/structural_digits]
+    .venv/bin/python benchmarks/structural_digits.py --seeds 1,2,3 --validation 0.3   # tune without the test split
+    .venv/bin/python benchmarks/structural_digits.py --set network.projections[0].indegree=13 --only static,structural
 
-Variants: ``dense`` (the dense config, all-to-all), ``static`` (the sparse config without its
-``structural`` block), ``structural`` (the sparse config as written). Writes ``report.json``
+Variants: ``dense`` (the dense config, ``configs/examples/digits_dense_wide.yaml``: all-to-all),
+``static`` (the sparse config, ``configs/examples/digits_structural.yaml``, without its
+``structural`` block), ``structural`` (the sparse config as written). ``--set`` overrides the
+sparse config, ``--set-dense`` the dense one; ``--neurons`` resizes all three. Writes ``report.json``
 (accuracies, neuron and synapse counts, training times, rewiring counts) and ``structural.png``
 (test accuracy per variant; synapses rewired per pass over training; learned weights of one
 neuron per class, static vs rewired), and each run's own outputs in a folder of its name.
@@ -29,10 +32,16 @@ VARIANTS = ("dense", "static", "structural")
 
 
 def variant_config(name: str, dense: dict, sparse: dict) -> dict:
-    """The raw config of a variant (the sparse config's task block for all three, so they agree)."""
+    """The raw config of a variant: the sparse config's task block for all three, so they see the same
+    images, schedule, split and readout; the dense network keeps its own learning rates per pass
+    (``task.train.params``, its rule's annealing), as its rule differs from the sparse one."""
     if name == "dense":
         raw = copy.deepcopy(dense)
         raw["task"] = copy.deepcopy(sparse["task"])
+        own = (dense.get("task", {}).get("train") or {}).get("params")
+        raw["task"]["train"].pop("params", None)
+        if own is not None:
+            raw["task"]["train"]["params"] = copy.deepcopy(own)
         return raw
     raw = copy.deepcopy(sparse)
     if name == "static":
@@ -59,6 +68,21 @@ def resize(raw: dict, neurons: int, out: Path) -> dict:
     return raw
 
 
+def use_validation(fraction: float) -> None:
+    """Tune without the test split: the runner trains on the training split less a stratified held-out
+    ``fraction`` of it (fixed draw, random_state 0) and tests on that held-out part; the test split
+    is never read."""
+    from sklearn.model_selection import train_test_split
+
+    from emulator.learning import runner, tasks
+
+    def load(name):
+        xtr, ytr, _, _ = tasks.load_dataset(name)
+        xa, xv, ya, yv = train_test_split(xtr, ytr, test_size=fraction, random_state=0, stratify=ytr)
+        return xa, ya, xv, yv
+    runner.load_dataset = load
+
+
 def run_variant(name: str, raw: dict, base_dir: Path, out: Path, seed: int | None) -> dict:
     """Run one variant into folder ``out``; return its row of the report."""
     from emulator.api import build
@@ -79,7 +103,7 @@ def run_variant(name: str, raw: dict, base_dir: Path, out: Path, seed: int | Non
     return row
 
 
-def plot(rows: dict, out: Path) -> None:
+def plot(rows: dict, out: Path, split: str = "540 test images") -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -95,7 +119,7 @@ def plot(rows: dict, out: Path) -> None:
     ax[0].set_ylabel("test accuracy (%)")
     ax[0].set_ylim(0, 105)
     ax[0].tick_params(axis="x", labelsize=8)
-    ax[0].set_title(f"digits, 540 test images ({len(rows[names[0]])} seeds, mean and runs)", fontsize=10)
+    ax[0].set_title(f"digits, {split} ({len(rows[names[0]])} seeds, mean and runs)", fontsize=10)
     st = rows.get("structural", [{}])[0].get("structural")
     if st:
         h = np.array(st["history"])
@@ -130,16 +154,22 @@ def plot(rows: dict, out: Path) -> None:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(REPO / "configs/examples/digits_structural.yaml"))
-    ap.add_argument("--dense", default=str(REPO / "configs/examples/digits_supervised.yaml"))
+    ap.add_argument("--dense", default=str(REPO / "configs/examples/digits_dense_wide.yaml"))
     ap.add_argument("--out", default=str(REPO / "out/structural_digits"))
     ap.add_argument("--only", default=",".join(VARIANTS), help="comma-separated variants")
     ap.add_argument("--seeds", default="", help="comma-separated run seeds (default: the config's)")
     ap.add_argument("--set", action="append", default=[], help="override KEY=VALUE of the sparse config")
     ap.add_argument("--neurons", type=int, default=None, help="output neurons of every variant (default: configs')")
+    ap.add_argument("--set-dense", action="append", default=[], help="override KEY=VALUE of the dense config")
+    ap.add_argument("--validation", type=float, default=0.0,
+                    help="tune on a validation split: hold out this fraction of the training set (stratified) "
+                         "and test on it instead of the test split")
     a = ap.parse_args(argv)
+    if a.validation:
+        use_validation(a.validation)
     from emulator.config.schema import apply_overrides, read_yaml
     sparse = apply_overrides(read_yaml(a.config), a.set)
-    dense = read_yaml(a.dense)
+    dense = apply_overrides(read_yaml(a.dense), a.set_dense)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     seeds = [int(s) for s in a.seeds.split(",") if s] or [None]
@@ -156,11 +186,15 @@ def main(argv=None):
             rows.setdefault(name, []).append(row)
             brief = {k: row[k] for k in ("test_accuracy", "plastic_synapses", "train_wall_s")}
             print(name, s, json.dumps(brief), flush=True)
-    report = {"config": a.config, "dense_config": a.dense, "overrides": a.set, "variants": rows,
+    report = {"config": a.config, "dense_config": a.dense, "overrides": a.set, "dense_overrides": a.set_dense,
+              "neurons": a.neurons, "split": f"validation ({a.validation} of train)" if a.validation else "test",
+              "variants": rows,
               "mean_test_accuracy": {n: float(np.mean([r["test_accuracy"] for r in v])) for n, v in rows.items()}}
     (out / "report.json").write_text(json.dumps(report, indent=2, default=float))
     try:
-        plot(rows, out)
+        first = next(iter(rows.values()))[0]
+        n_eval = json.loads((Path(first["dir"]) / "report.json").read_text())["test_images"]
+        plot(rows, out, f"{n_eval} {'validation' if a.validation else 'test'} images")
     except ImportError:
         pass
     print(json.dumps(report["mean_test_accuracy"], indent=2))

@@ -369,3 +369,34 @@ def test_verify_refuses_structural_plasticity():
     img = build(load_config(str(cfg))).image
     with pytest.raises(BridgeError, match=r"structural plasticity \(plasticity.structural\), which the RTL"):
         RtlChip.for_image(img).check(img)
+
+
+def test_digits_variants_compare_like_with_like(monkeypatch):
+    """benchmarks/structural_digits.py: dense, static and rewired are one network (same neurons,
+    teacher, task schedule, split and readout) that differs only in the plastic pixel projection;
+    the sparse one is at ~10 % density and only the rewired variant has a structural block."""
+    import runpy
+    import sys
+    from pathlib import Path
+
+    from emulator.config.schema import read_yaml
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setattr(sys, "path", list(sys.path))     # the script puts the repository on sys.path
+    mod = runpy.run_path(str(root / "benchmarks" / "structural_digits.py"), run_name="not_main")
+    ex = root / "configs" / "examples"
+    dense, sparse = read_yaml(str(ex / "digits_dense_wide.yaml")), read_yaml(str(ex / "digits_structural.yaml"))
+    cfgs = {n: load(mod["variant_config"](n, dense, sparse), base_dir=ex) for n in mod["VARIANTS"]}
+    for n, cfg in cfgs.items():
+        assert [(p.name, p.size) for p in cfg.network.populations] == \
+            [(p.name, p.size) for p in cfgs["dense"].network.populations], n
+        t, d = cfg.task, cfgs["dense"].task
+        assert (t.dataset, t.epochs, t.present, t.rest, t.test_present, t.readout, t.teacher) == \
+            (d.dataset, d.epochs, d.present, d.rest, d.test_present, d.readout, d.teacher), n
+        ff = cfg.network.projections[0]
+        assert (ff.source, ff.target) == ("pixels", "exc")
+        assert (ff.plasticity.structural is not None) == (n == "structural"), n
+    exc = next(p.size for p in cfgs["dense"].network.populations if p.name == "exc")
+    assert exc == 300
+    ff = cfgs["structural"].network.projections[0]
+    assert ff.connectivity == "fixed_indegree" and abs(ff.indegree / 64 - 0.1) < 0.01
+    assert cfgs["dense"].network.projections[0].connectivity == "all_to_all"
