@@ -72,16 +72,17 @@ def run_case(raw: dict, base_dir: Path, source: str, target: str, every: int, ph
                         "weight_range": [snaps.lo, snaps.hi]}
 
 
-def _sleep_rule(raw: dict, base_dir: Path) -> str:
-    """The rule of the config's sleep phase (``run.schedule``), its decay terms included: what
-    ``neuroemu run`` loads for that phase (``runner.phase_rule``)."""
+def _sleep_rule(raw: dict, base_dir: Path, projection: str) -> str:
+    """The rule of the config's sleep phase (``run.schedule``) for ``projection``, its decay terms
+    included: what ``neuroemu run`` loads for that phase (``runner.phase_rule``)."""
     from emulator.learning.runner import phase_rule
     cfg = load(raw, base_dir=base_dir)
     sched = cfg.run.schedule
     sleep = next((p for p in sched.phases if p.kind == "sleep"), None) if sched is not None else None
     if sleep is None:
         raise SystemExit("--sleep-compare needs a run.schedule with a sleep phase in the config")
-    return phase_rule(build(cfg).image.rule_names[0].split(": ", 1)[1], sleep)
+    own = next(p.plasticity.dw for p in cfg.network.projections if p.name == projection)
+    return phase_rule(own, sleep)
 
 
 def _summary(rep, extra: dict) -> dict:
@@ -125,7 +126,7 @@ def main(argv=None) -> int:
     pname, source, target = _projection(raw, a.projection)
     results = {}
     if a.sleep_compare:
-        sleep_rule = _sleep_rule(raw, base_dir)
+        sleep_rule = _sleep_rule(raw, base_dir, pname)
         sizes = {p["name"]: p["size"] for p in raw["network"]["populations"]}
         w, s, c = a.wake, a.sleep, a.cycles
 

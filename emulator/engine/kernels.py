@@ -197,8 +197,7 @@ def update(t, g, tb, p, s, buf, cnt):
                      tb.core_uniform[c], buf.noise_lfsr, c)
         for k in range(c, last):
             cnt[k, NEURON_UPDATES] += tb.neuron_ptr[k + 1] - tb.neuron_ptr[k]
-            if tb.core_dend[k]:         # no write when there is nothing to count: the row's last
-                cnt[k, DENDRITE_UPDATES] += tb.core_dend[k]     # words share a line with the next core's
+            cnt[k, DENDRITE_UPDATES] += tb.core_dend[k]
         c = last
 
 

@@ -116,7 +116,8 @@ class Simulation:
         words = image.syn_word.copy() if image.n_rules else image.syn_word
         spec = core_specialization(image.params.flags, image.neuron_ptr)
         self.tables = Tables(image.neuron_ptr, image.axon_core, image.axon_syn_ptr,
-                             image.axon_exp, image.axon_port, image.syn_target, words, image.out_ptr, image.out_axon, image.out_hops,
+                             image.axon_exp, image.axon_port, image.syn_target, words, image.out_ptr,
+                             image.out_axon, image.out_hops,
                              image.host_out_ptr, image.host_out_axon,
                              np.repeat(np.arange(group_ptr.size - 1), np.diff(group_ptr)).astype(np.int64),
                              group_ptr, spec, *core_runs(image.params, image.neuron_ptr, spec),

@@ -11,13 +11,8 @@ import numpy as np
 
 def unique_ints(x: np.ndarray) -> np.ndarray:
     """The distinct values of integer array ``x``, ascending (``np.unique(x)``)."""
-    s = np.sort(x, kind="stable")
-    if s.size == 0:
-        return s
-    first = np.empty(s.size, bool)
-    first[0] = True
-    np.not_equal(s[1:], s[:-1], out=first[1:])
-    return s[first]
+    s = np.sort(x)
+    return s[_run_starts(s)]
 
 
 def unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -25,13 +20,18 @@ def unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (``np.unique(x, return_inverse=True)``, inverse as int64)."""
     order = np.argsort(x, kind="stable")
     s = x[order]
-    first = np.empty(s.size, bool)
-    if s.size:
-        first[0] = True
-        np.not_equal(s[1:], s[:-1], out=first[1:])
+    first = _run_starts(s)
     inverse = np.empty(x.size, np.int64)
     inverse[order] = np.cumsum(first) - 1
     return s[first], inverse
+
+
+def _run_starts(s: np.ndarray) -> np.ndarray:
+    """Bool mask of the entries of sorted ``s`` that differ from their predecessor."""
+    first = np.empty(s.size, bool)
+    first[:1] = True
+    np.not_equal(s[1:], s[:-1], out=first[1:])
+    return first
 
 
 def lexsort_ints(keys: tuple[np.ndarray, ...]) -> np.ndarray:

@@ -175,7 +175,8 @@ def test_learning_dynamics_sleep_compare_uses_the_configs_sleep_rule(tmp_path, m
     monkeypatch.setattr(sys, "path", list(sys.path))
     root = Path(__file__).resolve().parents[2]
     mod = runpy.run_path(str(root / "benchmarks" / "learning_dynamics.py"), run_name="not_main")
-    rule = mod["_sleep_rule"](mod["read_yaml"](root / "configs/examples/sleep_recurrent.yaml"), root / "configs/examples")
+    rule = mod["_sleep_rule"](mod["read_yaml"](root / "configs/examples/sleep_recurrent.yaml"), root / "configs/examples",
+                              "rec")
     assert rule.endswith("+ 2^-8*48 - 2^-8*w"), rule
     assert mod["main"]([str(root / "configs/examples/sleep_recurrent.yaml"), "--sleep-compare", "--cycles", "3",
                         "--wake", "200", "--sleep", "100", "--every", "100", "--out", str(tmp_path)]) == 0
