@@ -180,25 +180,36 @@ def _deliver_rows(t, g, axons, tb, buf, cnt):
 @step_kernel
 def update(t, g, tb, p, s, buf, cnt):
     """Phase 2 for the cores of group ``g``: every neuron consumes ring slot t
-    and steps; spike flags go to ``buf.fired`` (counted per core by ``emit``).
+    and steps; spike flags go to ``buf.fired``, and the ids of the neurons that spiked,
+    core by core (the order a sequential core emits them), become next step's packets
+    (``pending``, this step's parity, the group's neuron range; ``emit`` counts them).
 
     Neighbouring cores of one run (same plain specialization and, when uniform, the
     same registers: ``core_runs``) are one loop (a core's neurons are contiguous ids):
     the loop's setup is paid once, not per core. GENERIC cores run alone, each with
-    its own noise LFSR."""
+    its own noise LFSR. The loop counts its spikes: a silent run's flags are not read
+    again (most cores are silent in most timesteps)."""
     slot = t & (buf.acc.shape[0] - 1)
+    q = t & 1
     c, end = tb.group_ptr[g], tb.group_ptr[g + 1]
+    base = tb.neuron_ptr[c]
+    n_sp = base
     while c < end:
         spec = tb.core_spec[c]
         last = c + 1
         while last < end and tb.core_run[last] == tb.core_run[c]:
             last += 1
-        update_range(tb.neuron_ptr[c], tb.neuron_ptr[last], slot, buf.acc, buf.acc_inh, p, s, buf.fired, spec,
-                     tb.core_uniform[c], buf.noise_lfsr, c)
+        spiked = update_range(tb.neuron_ptr[c], tb.neuron_ptr[last], slot, buf.acc, buf.acc_inh, p, s, buf.fired,
+                              spec, tb.core_uniform[c], buf.noise_lfsr, c)
         for k in range(c, last):
             cnt[k, NEURON_UPDATES] += tb.neuron_ptr[k + 1] - tb.neuron_ptr[k]
             cnt[k, DENDRITE_UPDATES] += tb.core_dend[k]
+            if spiked:
+                first = n_sp
+                n_sp = collect_spikes(tb.neuron_ptr[k], tb.neuron_ptr[k + 1], buf.fired, buf.pending[q], n_sp)
+                cnt[k, SPIKES] += n_sp - first
         c = last
+    buf.n_pending[q, g, 0] = n_sp - base
 
 
 @step_kernel
@@ -219,24 +230,18 @@ def learn(t, g, tb, buf, host_ids, cnt):
 
 @step_kernel
 def emit(t, g, tb, buf, cnt):
-    """End of the update phase of group ``g``: collect its cores' spikes core by core
-    (the order a sequential core emits them) as next step's packets (``pending``, this
-    step's parity, the group's neuron range), and count spikes, packets and hops.
-    The flags are read eight at a time (``collect_spikes``)."""
+    """End of the update phase of group ``g``: count the packets and hops of its cores'
+    spikes of step t (collected by ``update`` into ``pending``, core by core)."""
     q = t & 1
-    spikes = buf.pending[q]
-    base = tb.neuron_ptr[tb.group_ptr[g]]
-    n_sp = base
+    lo = tb.neuron_ptr[tb.group_ptr[g]]
     for c in range(tb.group_ptr[g], tb.group_ptr[g + 1]):
-        first = n_sp
-        n_sp = collect_spikes(tb.neuron_ptr[c], tb.neuron_ptr[c + 1], buf.fired, spikes, n_sp)
-        cnt[c, SPIKES] += n_sp - first
-        for i in range(first, n_sp):
-            n = spikes[i]
+        hi = lo + cnt[c, SPIKES]
+        for i in range(lo, hi):
+            n = buf.pending[q, i]
             cnt[c, PACKETS] += tb.out_ptr[n + 1] - tb.out_ptr[n]
             for e in range(tb.out_ptr[n], tb.out_ptr[n + 1]):
                 cnt[c, HOPS] += tb.out_hops[e]
-    buf.n_pending[q, g, 0] = n_sp - base
+        lo = hi
 
 
 @step_kernel
@@ -312,21 +317,33 @@ def run_chunk(t0, t1, tb, p, s, buf, host_ptr, host_ids, rec, sync):
     return t1
 
 
+@step_kernel
+def group_arrays(g, s, buf, states, rings, flags):
+    """Worker ``g``'s NeuronState and Buffers: its own state fields, accumulator rings and spike
+    flags (``workers.WorkerArrays``), every other buffer shared."""
+    f = 5 * g
+    own_s = NeuronState(states[f], states[f + 1], states[f + 2], states[f + 3], states[f + 4])
+    own_buf = Buffers(rings[2 * g], rings[2 * g + 1], buf.pending, buf.n_pending, flags[g], buf.xtr, buf.ytr,
+                      buf.reward, buf.lfsr, buf.noise_lfsr, buf.tag, buf.learn_vals, buf.learn_gate)
+    return own_s, own_buf
+
+
 @parallel_kernel
-def run_chunk_parallel(t0, t1, tb, p, s, buf, host_ptr, host_ids, rec, sync):
-    """``run_chunk`` with one thread per group for the whole chunk: each runs its group's
-    steps and meets the others at a spin barrier after every step (``sync.barrier`` on
-    ``sync[0]``, zeroed by the caller; ``sync[1] = t1`` on entry, the step where the
-    threads stopped on exit). Every thread takes the same stop decision: it reads the
-    recorders' room flags of step t-1, written before the last barrier."""
+def run_chunk_parallel(t0, t1, tb, p, s, buf, host_ptr, host_ids, rec, sync, states, rings, flags):
+    """``run_chunk`` with one worker thread per group for the whole chunk: each runs its group's
+    steps on its own neuron arrays (``group_arrays``) and meets the others at a spin barrier
+    after every step (``sync.barrier`` on ``sync[0]``, zeroed by the caller; ``sync[1] = t1`` on
+    entry, the step where the workers stopped on exit). Every worker takes the same stop
+    decision: it reads the recorders' room flags of step t-1, written before the last barrier."""
     n_groups = tb.group_ptr.size - 1
     for g in prange(n_groups):
+        own_s, own_buf = group_arrays(g, s, buf, states, rings, flags)
         for t in range(t0, t1):
             if not has_room(t, rec):
                 if g == 0:
                     sync[1] = t
                 break
             k = t - t0
-            group_step(t, k, g, tb, p, s, buf, host_ids[host_ptr[k]:host_ptr[k + 1]], rec)
+            group_step(t, k, g, tb, p, own_s, own_buf, host_ids[host_ptr[k]:host_ptr[k + 1]], rec)
             barrier(sync, n_groups, k)
     return sync[1]

@@ -24,6 +24,7 @@ from ..router.model import NocModel
 from .accounting import soma_pass_start, step_cycles
 from .fanout import Fanout, fanout_tables
 from .kernels import COUNTER_NAMES, LINE, PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk, run_chunk_parallel
+from .workers import WorkerArrays
 
 COUNTERS = len(COUNTER_NAMES)
 
@@ -143,6 +144,7 @@ class Simulation:
         self.noc = NocModel(image)      # the network-on-chip, replayed after the engine (docs/router.md)
         from ..learning.structural import attach
         self.structural = attach(self)  # rewiring between timesteps, or None (docs/structural.md)
+        self._workers = WorkerArrays(image.neuron_ptr, group_ptr) if self.threads > 1 else None
         self.t = 0
         self._reset_records()
 
@@ -241,19 +243,25 @@ class Simulation:
         scale = 1
         rec = self.new_recorder(steps, self.probe_ids)
         sync = np.zeros(2, np.int64)
+        workers = self._workers.load(self.state, self.buffers) if self._workers else ()
         t = t0
-        while True:             # at least one call, so a zero-step chunk compiles the kernels
-            k0 = t - t0
-            sync[:] = (0, t1)
-            t = self._kernel(t, t1, self.tables, self.params, self.state, self.buffers,
-                             host_ptr[k0:] - host_ptr[k0], host_ids[host_ptr[k0]:],
-                             rec._replace(probe_vals=rec.probe_vals[k0:], counters=rec.counters[k0:]), sync)
-            self._keep_spikes(rec)
-            if t >= t1:
-                break
-            # a spike segment is full: keep what was recorded, continue with bigger ones
-            scale *= 2
-            rec = rec._replace(**_spike_segments(group_neurons, steps, scale))
+        try:
+            while True:             # at least one call, so a zero-step chunk compiles the kernels
+                k0 = t - t0
+                sync[:] = (0, t1)
+                t = self._kernel(t, t1, self.tables, self.params, self.state, self.buffers,
+                                 host_ptr[k0:] - host_ptr[k0], host_ids[host_ptr[k0]:],
+                                 rec._replace(probe_vals=rec.probe_vals[k0:], counters=rec.counters[k0:]), sync,
+                                 *workers)
+                self._keep_spikes(rec)
+                if t >= t1:
+                    break
+                # a spike segment is full: keep what was recorded, continue with bigger ones
+                scale *= 2
+                rec = rec._replace(**_spike_segments(group_neurons, steps, scale))
+        finally:
+            if self._workers:
+                self._workers.store(self.state, self.buffers)
         # the router replays the chunk's packets (spikes never depend on it; cycles do)
         # injection times need each core's soma pass start (cycle mode only)
         soma = soma_pass_start(rec.counters, self.image.chip) if self.noc.cycle_mode else np.zeros((steps, 0), np.int64)

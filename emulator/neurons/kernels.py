@@ -98,6 +98,7 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, uniform, lfsr, c):
     wraparound selects; the body has no loop-carried state: it vectorizes.
     GENERIC cores carry one: their noise LFSR ``lfsr[c]``, stepped in neuron order.
     The loop streams its registers from L2: its speed is the bytes it moves.
+    Returns how many of the neurons spiked (a sum the loop vectorizes too).
     """
     literally(spec)
     literally(uniform)
@@ -106,6 +107,7 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, uniform, lfsr, c):
     du_0, du_inh_0, dv_0, vth_0 = p.du[first], p.du_inh[first], p.dv[first], p.vth[first]
     bias_0, refractory_0, dth_0, th_inc_0 = p.bias[first], p.refractory[first], p.dth[first], p.th_inc[first]
     subtract_0 = p.flags[first] & FLAG_SUBTRACT
+    spikes = 0
     for n in range(np.uint64(lo), np.uint64(hi)):
         if spec == GENERIC:
             f = p.flags[n]
@@ -149,15 +151,17 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, uniform, lfsr, c):
         if spec == GENERIC:
             s.th[n] = th
         fired[n] = spiked
+        spikes += spiked
     if spec == GENERIC:
         lfsr[c] = r
+    return spikes
 
 
 @step_kernel
 def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec, uniform, lfsr, c):
     """Update neurons ``lo..hi-1`` (of core ``c``): consume and clear their accumulator
-    slot and step each neuron; ``fired[n]`` is set to 1 for those that spiked (``emit``
-    counts them).
+    slot and step each neuron; ``fired[n]`` is set to 1 for those that spiked; returns
+    how many did.
 
     ``p`` is a NeuronParams tuple, ``s`` a NeuronState tuple (struct of arrays);
     ``spec`` is the range's specialization (``core_specialization``), ``uniform`` 1 when
@@ -167,15 +171,15 @@ def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec, uniform, lfsr, c
     a_row = acc[slot]
     a_inh_row = acc_inh[slot if acc_inh.shape[1] > 1 else 0]
     if spec == GENERIC:
-        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC, 0, lfsr, c)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC, 0, lfsr, c)
     elif uniform == 1 and spec == FLAG_DUAL:
-        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 1, lfsr, c)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 1, lfsr, c)
     elif uniform == 1:
-        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 1, lfsr, c)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 1, lfsr, c)
     elif spec == FLAG_DUAL:
-        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 0, lfsr, c)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 0, lfsr, c)
     else:
-        _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 0, lfsr, c)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 0, lfsr, c)
 
 
 def core_specialization(flags: np.ndarray, neuron_ptr: np.ndarray) -> np.ndarray:
