@@ -14,7 +14,7 @@ from numba import prange
 
 from .._jit import parallel_kernel, step_kernel
 from .fanout import WORD_SHIFT
-from .sync import barrier
+from .sync import barrier, prefetch
 from ..fixed import weight_contribution, word_delay, word_weight
 from ..learning.kernels import learn_core, mark_pre
 from ..neurons.kernels import collect_spikes, update_range
@@ -152,6 +152,15 @@ def deliver(t, g, tb, buf, host_ids, cnt):
     """
     q = (t - 1) & 1
     source_major = tb.fan_ptr.shape[0] > 1
+    if source_major:
+        # each spike's synapse list is a random place in a table larger than L2: ask for all of
+        # their first lines before walking any, so the misses overlap instead of queueing
+        for src in range(tb.group_ptr.size - 1):
+            base = tb.neuron_ptr[tb.group_ptr[src]]
+            for i in range(buf.n_pending[q, src, 0]):
+                j = tb.fan_ptr[np.int64(buf.pending[q, base + i]), g]
+                prefetch(tb.fan_target, j)
+                prefetch(tb.fan_word, j)
     for src in range(tb.group_ptr.size - 1):
         base = tb.neuron_ptr[tb.group_ptr[src]]
         for i in range(buf.n_pending[q, src, 0]):

@@ -81,6 +81,25 @@ def os_yield(typingctx):
     return sig, codegen
 
 
+@intrinsic
+def prefetch(typingctx, array, index):
+    """Hint the CPU to start loading the cache line of ``array[index]`` (``llvm.prefetch``, read,
+    high locality): no effect on results, and none on an address outside the array's memory."""
+    if not isinstance(array, types.Array):
+        return None
+    sig = types.void(array, types.intp)
+
+    def codegen(context, builder, signature, args):
+        ptr = _slot_pointer(context, builder, signature.args[0], args[0], args[1])
+        byte_ptr = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
+                                            "llvm.prefetch.p0i8")
+        builder.call(fn, [builder.bitcast(ptr, byte_ptr), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return sig, codegen
+
+
 #: pause instructions a waiting thread spins before it yields its CPU (a few us): a timestep's
 #: wait is a few microseconds, but when other processes share the cores the thread being waited
 #: for may not be running at all, and spinning would only keep it off the CPU longer

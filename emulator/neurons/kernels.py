@@ -27,7 +27,7 @@ from numba import literally
 
 from .._jit import inline_kernel, kernel, step_kernel
 from ..fixed import (ACC_BITS, DU_OFFSET, DV_OFFSET, I32, TH_MAX, U_BITS, V_MAX, V_MIN,
-                     VTH_SHIFT, decay24, dendrite_output, lfsr_next, noise_value, saturate, wrap)
+                     SLOW_DECAY_MAX, VTH_SHIFT, decay24, decay24_slow, dendrite_output, lfsr_next, noise_value, saturate, wrap)
 from .models import FLAG_ADAPT, FLAG_DEND, FLAG_DUAL, FLAG_NOISE_U, FLAG_NOISE_V, FLAG_SUBTRACT
 
 FLAG_NOISE = FLAG_NOISE_U | FLAG_NOISE_V
@@ -46,13 +46,14 @@ def neuron_step(a, a_inh, u, u_inh, v, th, ref,
 
 @inline_kernel
 def neuron_unit(a, a_inh, u, u_inh, v, th, ref,
-                du, du_inh, dv, vth, bias, refractory, dth, th_inc, flags, noise, dend_th, dend_sat):
+                du, du_inh, dv, vth, bias, refractory, dth, th_inc, flags, noise, dend_th, dend_sat, slow=0):
     """One timestep of one neuron unit; returns ``(u, u_inh, v, th, ref, spiked)``, int32.
 
     ``bias`` is the effective bias ``mant << exp``; ``a``/``a_inh`` are the raw
     accumulator slots (wrapped to ACC_BITS here); ``noise`` is this update's LFSR
     noise (used with FLAG_NOISE_U/V); ``dend_th``/``dend_sat`` the dendritic
-    mantissas (FLAG_DEND). Written with selects instead of branches, like the
+    mantissas (FLAG_DEND); ``slow`` 1 (a constant of the caller's loop) when u, u_inh and v
+    all decay slowly (``decay24_slow``, same results, fewer instructions). Written with selects instead of branches, like the
     hardware's muxes, so a loop over neurons vectorizes; in 32-bit lanes (``I32``):
     the registers are 24 bits, every sum below fits 26 bits and ``decay24`` splits
     the multiplier so its products do too.
@@ -64,14 +65,17 @@ def neuron_unit(a, a_inh, u, u_inh, v, th, ref,
     noise_v = I32(noise) if (flags & FLAG_NOISE_V) != 0 else I32(0)
     u, u_inh, v, th, ref = I32(u), I32(u_inh), I32(v), I32(th), I32(ref)
     free = ref == 0
-    u = I32(wrap(I32(I32(decay24(u, I32(du), DU_OFFSET) + I32(wrap(I32(a), ACC_BITS))) + noise_u), U_BITS))
+    u_decayed = decay24_slow(u, I32(du), DU_OFFSET) if slow else decay24(u, I32(du), DU_OFFSET)
+    u = I32(wrap(I32(I32(u_decayed + I32(wrap(I32(a), ACC_BITS))) + noise_u), U_BITS))
     if dual | dend:
-        u_inh = I32(wrap(I32(decay24(u_inh, I32(du_inh), DU_OFFSET) + I32(wrap(I32(a_inh), ACC_BITS))), U_BITS))
+        u_inh_decayed = decay24_slow(u_inh, I32(du_inh), DU_OFFSET) if slow else decay24(u_inh, I32(du_inh), DU_OFFSET)
+        u_inh = I32(wrap(I32(u_inh_decayed + I32(wrap(I32(a_inh), ACC_BITS))), U_BITS))
     # the dendrite reaches the soma through its nonlinearity; an inh current directly
     second = I32(dendrite_output(u_inh, I32(dend_th), I32(dend_sat))) if dend else u_inh
     th = decay24(th, I32(dth), 0) if adapt else th
     # refractory: the voltage update is gated off (v holds), u keeps integrating
-    v_sum = I32(I32(I32(I32(decay24(v, I32(dv), DV_OFFSET) + u) + second) + I32(bias)) + noise_v)
+    v_decayed = decay24_slow(v, I32(dv), DV_OFFSET) if slow else decay24(v, I32(dv), DV_OFFSET)
+    v_sum = I32(I32(I32(I32(v_decayed + u) + second) + I32(bias)) + noise_v)
     v_new = I32(saturate(v_sum, I32(V_MIN), I32(V_MAX)))
     theta = I32(I32(I32(vth) << VTH_SHIFT) + th)
     spiked = free & (v_new > theta)
@@ -86,12 +90,13 @@ GENERIC = 255   #: specialization of cores whose neurons differ in ADAPT/DUAL, o
 
 
 @step_kernel
-def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, uniform, lfsr, c):
+def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, uniform, slow, lfsr, c):
     """The neuron loop, compiled once per literal ``spec``: 0 (plain LIF/IF),
     FLAG_DUAL (separate inhibitory current) or GENERIC (every neuron's own
     flags), and literal ``uniform``: 1 when every neuron of ``lo..hi-1`` has the same
     registers (a population's slice: Loihi keeps them in one compartment profile),
-    read once instead of per neuron. With ADAPT/DUAL known at compile time the unused
+    read once instead of per neuron, and literal ``slow``: 1 when those registers decay
+    slowly (``slow_decays``). With ADAPT/DUAL known at compile time the unused
     registers cost nothing; the reset mode stays a per-neuron select (it is cheap).
 
     Row views and an unsigned index let LLVM drop Numba's negative-index
@@ -102,6 +107,7 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, uniform, lfsr, c):
     """
     literally(spec)
     literally(uniform)
+    literally(slow)
     r = lfsr[c] if spec == GENERIC else np.int64(0)
     first = lo if lo < hi else 0
     du_0, du_inh_0, dv_0, vth_0 = p.du[first], p.du_inh[first], p.dv[first], p.vth[first]
@@ -137,7 +143,7 @@ def _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, spec, uniform, lfsr, c):
         if uniform == 1:
             u, u_inh, v, th, ref, spiked = neuron_unit(
                 a, a_inh, s.u[n], u_inh_old, s.v[n], th_old, s.ref[n], du_0, du_inh_0, dv_0, vth_0, bias_0,
-                refractory_0, dth_0, th_inc_0, f, noise, dend_th, dend_sat)
+                refractory_0, dth_0, th_inc_0, f, noise, dend_th, dend_sat, slow)
         else:
             u, u_inh, v, th, ref, spiked = neuron_unit(
                 a, a_inh, s.u[n], u_inh_old, s.v[n], th_old, s.ref[n],
@@ -171,15 +177,30 @@ def update_range(lo, hi, slot, acc, acc_inh, p, s, fired, spec, uniform, lfsr, c
     a_row = acc[slot]
     a_inh_row = acc_inh[slot if acc_inh.shape[1] > 1 else 0]
     if spec == GENERIC:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC, 0, lfsr, c)
-    elif uniform == 1 and spec == FLAG_DUAL:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 1, lfsr, c)
-    elif uniform == 1:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 1, lfsr, c)
-    elif spec == FLAG_DUAL:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 0, lfsr, c)
-    else:
-        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 0, lfsr, c)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, GENERIC, 0, 0, lfsr, c)
+    if uniform == 1 and slow_decays(p, lo, hi, spec):
+        if spec == FLAG_DUAL:
+            return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 1, 1, lfsr, c)
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 1, 1, lfsr, c)
+    if uniform == 1 and spec == FLAG_DUAL:
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 1, 0, lfsr, c)
+    if uniform == 1:
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 1, 0, lfsr, c)
+    if spec == FLAG_DUAL:
+        return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, FLAG_DUAL, 0, 0, lfsr, c)
+    return _update_loop(lo, hi, a_row, a_inh_row, p, s, fired, 0, 0, 0, lfsr, c)
+
+
+@step_kernel
+def slow_decays(p, lo, hi, spec):
+    """A uniform run whose u (and with FLAG_DUAL u_inh) and v decays all fit ``decay24_slow``
+    (``offset + d <= SLOW_DECAY_MAX``; the registers of neuron ``lo`` are the run's)."""
+    if hi <= lo:
+        return False
+    slow = p.du[lo] + DU_OFFSET <= SLOW_DECAY_MAX and p.dv[lo] + DV_OFFSET <= SLOW_DECAY_MAX
+    if spec == FLAG_DUAL:
+        slow = slow and p.du_inh[lo] + DU_OFFSET <= SLOW_DECAY_MAX
+    return slow
 
 
 def core_specialization(flags: np.ndarray, neuron_ptr: np.ndarray) -> np.ndarray:

@@ -126,3 +126,34 @@ def test_synapse_word_refuses_fields_that_overflow(weight, delay):
     from emulator.image import pack_synapses
     with pytest.raises(ValueError, match="outside"):
         pack_synapses(np.array(weight), np.array(delay))
+
+
+def test_slow_decay_equals_decay():
+    """decay24_slow == decay for every offset + d <= SLOW_DECAY_MAX, on the 24-bit edges and random x."""
+    rng = np.random.default_rng(255)
+    xs = [-(2 ** 23), -(2 ** 23) + 1, -4097, -4096, -4095, -1, 0, 1, 4095, 4096, 2 ** 23 - 1]
+    xs += [int(x) for x in rng.integers(-(2 ** 23), 2 ** 23, 400)]
+    for offset in (0, 1):
+        for d in range(0, fx.SLOW_DECAY_MAX + 1 - offset):
+            for x in xs:
+                got = int(fx.decay24_slow(np.int32(x), np.int32(d), offset))
+                assert got == int(fx.decay(np.int64(x), np.int64(d), offset)), (x, d, offset)
+
+
+def test_neuron_unit_slow_decays_match_reference():
+    """The unit's slow-decay path (uniform loops whose decays fit decay24_slow) against the twin."""
+    rng = np.random.default_rng(16)
+    spikes = 0
+    for i in range(N_DRAWS):
+        case = _random_case(rng)
+        case["flags"] = int(rng.integers(0, 8))               # ADAPT too: th keeps decay24 either way
+        case["du"] = _edge_or_uniform(rng, 0, fx.SLOW_DECAY_MAX - 1, [0, fx.SLOW_DECAY_MAX - 1])
+        case["du_inh"] = _edge_or_uniform(rng, 0, fx.SLOW_DECAY_MAX - 1, [0, fx.SLOW_DECAY_MAX - 1])
+        case["dv"] = _edge_or_uniform(rng, 0, fx.SLOW_DECAY_MAX, [0, fx.SLOW_DECAY_MAX])
+        args = [np.int64(case[k]) for k in ("a", "a_inh", "u", "u_inh", "v", "th", "ref", "du", "du_inh", "dv",
+                                            "vth", "bias", "refractory", "dth", "th_inc")]
+        got = neuron_unit(*args, np.uint8(case["flags"]), np.int64(0), np.int64(0), np.int64(0), 1)
+        want = neuron_step_ref(**case)
+        assert tuple(int(x) for x in got[:5]) == want[:5] and bool(got[5]) == want[5], (i, case, got, want)
+        spikes += want[5]
+    assert 0.05 * N_DRAWS < spikes < 0.95 * N_DRAWS
