@@ -254,7 +254,7 @@ def run_stepwise(sim, rec, host_ptr, host_ids, timesteps: int) -> tuple[int, dic
             lfsr[t] = buf.lfsr
         w[t] = sim.weights
     extra = {"x": x, "y": y, "w": w, "lfsr": lfsr,
-             "learn_cycles": learn_cycles(rec.counters, image.chip).astype(np.int64)}
+             "learn_cycles": learn_cycles(rec.counters[..., :len(COUNTER_NAMES)], image.chip).astype(np.int64)}
     for name in LEARN_COUNTERS[1:4]:
         extra[name] = rec.counters[:, :, COUNTER_NAMES.index(name)].astype(np.int64)
     return t_end, extra

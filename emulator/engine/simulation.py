@@ -23,7 +23,8 @@ from ..neurons.models import FLAG_DEND
 from ..router.model import NocModel
 from .accounting import soma_pass_start, step_cycles
 from .fanout import Fanout, fanout_tables
-from .kernels import COUNTER_NAMES, LINE, PROBE_VARS, Buffers, NeuronState, Recorder, Tables, run_chunk, run_chunk_parallel
+from .kernels import (COUNTER_NAMES, COUNTER_STRIDE, LINE, PROBE_VARS, Buffers, NeuronState, Recorder, Tables,
+                      run_chunk, run_chunk_parallel)
 from .workers import WorkerArrays
 
 COUNTERS = len(COUNTER_NAMES)
@@ -231,8 +232,8 @@ class Simulation:
         self.jit_s += time.perf_counter() - start
 
     def _default_chunk(self) -> int:
-        # keep the (chunk, cores, 6) int64 counter block near 32 MiB
-        per_step = max(1, self.image.n_cores) * COUNTERS * 8
+        # keep the (chunk, cores, COUNTER_STRIDE) int64 counter block near 32 MiB
+        per_step = max(1, self.image.n_cores) * COUNTER_STRIDE * 8
         return int(min(2000, max(16, (32 << 20) // per_step)))
 
     def _run_chunk(self, t0: int, t1: int, record: bool = True) -> int:
@@ -265,11 +266,12 @@ class Simulation:
                 self._workers.store(self.state, self.buffers)
         # the router replays the chunk's packets (spikes never depend on it; cycles do)
         # injection times need each core's soma pass start (cycle mode only)
-        soma = soma_pass_start(rec.counters, self.image.chip) if self.noc.cycle_mode else np.zeros((steps, 0), np.int64)
+        counters = rec.counters[..., :COUNTERS]
+        soma = soma_pass_start(counters, self.image.chip) if self.noc.cycle_mode else np.zeros((steps, 0), np.int64)
         noc = self.noc.run_chunk(t0, _cat(self._spike_t[first_part:], np.int64),
                                  _cat(self._spike_id[first_part:], np.int32), soma, host_ptr[1:], host_ids)
         # (a zero-step chunk runs this too: it loads the cached accounting kernel before the timed loop)
-        cyc, mean = step_cycles(rec.counters, self.image.chip, noc if self.noc.cycle_mode else None,
+        cyc, mean = step_cycles(counters, self.image.chip, noc if self.noc.cycle_mode else None,
                                 totals=self.counter_totals)
         if not record:          # a zero-step chunk: nothing was recorded
             del self._spike_t[first_part:], self._spike_id[first_part:]
@@ -291,7 +293,7 @@ class Simulation:
         group_neurons = np.diff(self.image.neuron_ptr[self.tables.group_ptr])
         return Recorder(**_spike_segments(group_neurons, steps, 20 if every_spike else 1), probe_ids=probe_ids,
                         probe_vals=np.zeros((steps, probe_ids.size, len(PROBE_VARS)), np.int32),
-                        counters=np.zeros((steps, self.image.n_cores, COUNTERS), np.int64))
+                        counters=np.zeros((steps, self.image.n_cores, COUNTER_STRIDE), np.int64))
 
     def _chunk_recorder(self, steps: int) -> Recorder:
         """``new_recorder(steps, probe_ids)``, cleared, on the arrays of the previous chunk of as many
