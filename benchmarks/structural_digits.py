@@ -6,9 +6,13 @@ learns and rewires itself; the host only encodes images and counts spikes.
     .venv/bin/python benchmarks/structural_digits.py --seeds 1,2,3 [--out out/structural_digits]
     .venv/bin/python benchmarks/structural_digits.py --seeds 1,2,3 --validation 0.3   # tune without the test split
     .venv/bin/python benchmarks/structural_digits.py --set network.projections[0].indegree=13 --only static,structural
+    .venv/bin/python benchmarks/structural_digits.py --seeds 1,2,3 \
+        --dense-config configs/examples/digits_dense_levels.yaml \
+        --sparse-config configs/examples/digits_structural_levels.yaml    # 4 channels per pixel
 
-Variants: ``dense`` (the dense config, ``configs/examples/digits_dense_wide.yaml``: all-to-all),
-``static`` (the sparse config, ``configs/examples/digits_structural.yaml``, without its
+Variants: ``dense`` (the dense config, ``--dense-config``, default
+``configs/examples/digits_dense_wide.yaml``: all-to-all), ``static`` (the sparse config,
+``--sparse-config``, default ``configs/examples/digits_structural.yaml``, without its
 ``structural`` block), ``structural`` (the sparse config as written). ``--set`` overrides the
 sparse config, ``--set-dense`` the dense one; ``--neurons`` resizes all three. Writes ``report.json``
 (accuracies, neuron and synapse counts, training times, rewiring counts) and ``structural.png``
@@ -107,6 +111,8 @@ def plot(rows: dict, out: Path, split: str = "540 test images") -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from emulator.learning.trains import level_sum
     fig, ax = plt.subplots(1, 3, figsize=(15, 4.2), gridspec_kw={"width_ratios": [1, 1.3, 1.7]})
     names = [n for n in VARIANTS if n in rows]
     acc = [100 * np.mean([r["test_accuracy"] for r in rows[n]]) for n in names]
@@ -137,7 +143,8 @@ def plot(rows: dict, out: Path, split: str = "540 test images") -> None:
         f = Path(rows[n][0]["dir"]) / "weights.npy" if n in rows else None
         if f is not None and f.exists():
             w = np.load(f).astype(float)
-            g = w.reshape(w.shape[0], 10, -1).sum(axis=2)           # (pixels, classes): groups in order
+            g = w.reshape(w.shape[0], 10, -1).sum(axis=2)           # (inputs, classes): groups in order
+            g = level_sum(g, g.shape[0] // 64)                      # task.encoding.levels: sum each pixel's channels
             g /= np.maximum(g.max(axis=0, keepdims=True), 1)
             tiles.append(np.concatenate([np.pad(g[:, c].reshape(8, 8), 1) for c in range(10)], axis=1))
     if tiles:
@@ -153,8 +160,11 @@ def plot(rows: dict, out: Path, split: str = "540 test images") -> None:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default=str(REPO / "configs/examples/digits_structural.yaml"))
-    ap.add_argument("--dense", default=str(REPO / "configs/examples/digits_dense_wide.yaml"))
+    ap.add_argument("--sparse-config", "--config", dest="config",
+                    default=str(REPO / "configs/examples/digits_structural.yaml"),
+                    help="the sparse config (static and structural variants)")
+    ap.add_argument("--dense-config", "--dense", dest="dense",
+                    default=str(REPO / "configs/examples/digits_dense_wide.yaml"), help="the dense config")
     ap.add_argument("--out", default=str(REPO / "out/structural_digits"))
     ap.add_argument("--only", default=",".join(VARIANTS), help="comma-separated variants")
     ap.add_argument("--seeds", default="", help="comma-separated run seeds (default: the config's)")

@@ -183,6 +183,7 @@ class ClassifyTask:
     teacher_period: int = 1
     max_prob: float = 1.0
     encoding: str = "bernoulli"
+    levels: int = 1                   #: input channels per pixel (trains.level_code; 1: the pixel values)
     epochs: int = 1
     present: int = 50
     rest: int = 30
@@ -267,9 +268,19 @@ def _classify(m: dict, path: str, pops: dict, sources: list, neurons: list) -> C
     teacher = get(m, "teacher", path, nullable(choice), None, options=sources, what="source population")
     dataset = get(m, "dataset", path, choice, options=DATASETS, what="dataset")
     pixels = {"digits": 64, "mnist5k": 784}[dataset]
-    if pops[inp].size != pixels:
-        raise ConfigError(at(path, "input"), f"dataset {dataset} has {pixels} pixels, but {inp!r} has "
-                                             f"{pops[inp].size} neurons; give it size {pixels}")
+    enc_path = at(path, "encoding")
+    enc = section(m.get("encoding"), enc_path, ("kind", "max_prob", "levels"))
+    levels = get(enc, "levels", enc_path, integer, 1, lo=1)
+    size = pops[inp].size
+    if size != pixels * levels:
+        if "levels" not in enc:
+            hint = f" (or levels: {size // pixels} in task.encoding)" if size % pixels == 0 and size > pixels else ""
+            raise ConfigError(at(path, "input"), f"dataset {dataset} has {pixels} pixels, but {inp!r} has "
+                                                 f"{size} neurons; give it size {pixels}{hint}")
+        fit = f", or set levels: {size // pixels}" if size % pixels == 0 else ""
+        raise ConfigError(at(enc_path, "levels"), f"levels {levels} codes each of the {pixels} pixels of {dataset} "
+                                                  f"on {levels} input channels, so {inp!r} needs {pixels * levels} "
+                                                  f"neurons, but it has {size}; give it size {pixels * levels}{fit}")
     classes = get(m, "classes", path, integer, 10, lo=2)
     if classes != 10:
         raise ConfigError(at(path, "classes"), f"dataset {dataset} has 10 classes, got {classes}")
@@ -282,8 +293,6 @@ def _classify(m: dict, path: str, pops: dict, sources: list, neurons: list) -> C
     if readout == "groups" and pops[out].size % classes:
         raise ConfigError(at(path, "readout"), f"readout groups splits {out!r} into {classes} equal groups, but it "
                                                f"has {pops[out].size} neurons")
-    enc_path = at(path, "encoding")
-    enc = section(m.get("encoding"), enc_path, ("kind", "max_prob"))
     tr_path, te_path = at(path, "train"), at(path, "test")
     tr = section(m.get("train"), tr_path, _TRAIN_KEYS)
     te = section(m.get("test"), te_path, _TEST_KEYS)
@@ -300,6 +309,7 @@ def _classify(m: dict, path: str, pops: dict, sources: list, neurons: list) -> C
         teacher_period=get(m, "teacher_period", path, integer, 1, lo=1),
         max_prob=get(enc, "max_prob", enc_path, number, 1.0, lo=0, hi=1, lo_open=True),
         encoding=get(enc, "kind", enc_path, choice, "bernoulli", options=ENCODINGS, what="encoding"),
+        levels=levels,
         epochs=get(tr, "epochs", tr_path, integer, 1, lo=1),
         present=get(tr, "present", tr_path, integer, 50, lo=1),
         rest=get(tr, "rest", tr_path, integer, 30, lo=0),

@@ -21,7 +21,8 @@ from .config import ChoiceTask, ClassifyTask, Schedule
 from .rules import parse_rule
 from .schedule import weight_entropy
 from .tasks import assign_labels, classify, dense_weights, freeze_thresholds, load_dataset
-from .trains import ArrayTrain, GatedStimulus, ImageTrain, MultiTrain, add_source, encode_labels_train
+from .trains import (ArrayTrain, GatedStimulus, ImageTrain, MultiTrain, add_source, encode_labels_train, level_code,
+                     level_sum)
 
 
 # ----------------------------------------------------------------- simulation helpers
@@ -291,6 +292,8 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
     xtr, ytr, xte, yte = load_dataset(task.dataset)
     if task.limit:
         xtr, ytr = xtr[:task.limit], ytr[:task.limit]
+    # the input code: levels channels per pixel (1: the pixel values); every block below shows these
+    xtr, xte = level_code(xtr, task.levels), level_code(xte, task.levels)
     seed = cfg.run.seed
     period = task.present + task.rest
     t_read = task.test_present or task.present
@@ -422,7 +425,7 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
     files["weights_npy"] = str(out / "weights.npy")
     from .plots import learning_curve_png, weight_mosaic_png
     if plastic_in:
-        files["weights_png"] = _png(out / "weights.png", weight_mosaic_png(w, neuron_class))
+        files["weights_png"] = _png(out / "weights.png", weight_mosaic_png(level_sum(w, task.levels), neuron_class))
     if curve:
         files["learning_curve"] = _png(out / "learning_curve.png", learning_curve_png(
             np.array([c["train_images"] for c in curve]), np.array([c["accuracy"] for c in curve]),
@@ -441,7 +444,7 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
         "images_without_output_spike": int(np.sum(pred < 0)),
         "plastic_synapses": int(image.plastic_synapses.sum()),
         "present": task.present, "rest": task.rest, "test_present": t_read, "max_prob": task.max_prob,
-        "encoding": task.encoding, "epoch_params": list(task.epoch_params),
+        "encoding": task.encoding, "levels": task.levels, "epoch_params": list(task.epoch_params),
         "reset_thresholds": task.reset_thresholds,
         "train_wall_s": train_s, "curve_wall_s": curve_s[0], "total_wall_s": total_s, "timesteps": int(sim.t),
         "learning_curve": curve, "confusion": conf.tolist(), "neuron_classes": neuron_class.tolist(),

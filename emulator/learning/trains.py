@@ -7,6 +7,32 @@ from __future__ import annotations
 import numpy as np
 
 
+def level_code(x: np.ndarray, levels: int) -> np.ndarray:
+    """Graded population code of pixel intensities (a thermometer code): every pixel value v in
+    [0, 1] of the last axis (``n`` pixels) drives ``levels`` channels, channel ``j`` (0 .. levels-1)
+    of pixel ``p`` at index ``j * n + p`` (level-major: the first ``n`` channels are level 0) with
+    value ``clip(levels * v - j, 0, 1)``; so the channels of a pixel sum to ``levels * v`` and fill
+    up one after the other as v grows (v = 0.6, levels 4: 1, 1, 0.4, 0). An image train spikes each
+    channel with probability ``max_prob`` times its value. ``levels`` 1 returns ``x`` itself
+    (today's encoding, bit for bit)."""
+    levels = int(levels)
+    if levels < 1:
+        raise ValueError(f"levels must be a positive integer, got {levels}")
+    if levels == 1:
+        return x
+    x = np.asarray(x, np.float64)
+    j = np.arange(levels, dtype=np.float64).reshape((levels,) + (1,) * x.ndim)
+    code = np.clip(levels * x[None] - j, 0.0, 1.0)                 # (levels, ..., n)
+    return np.moveaxis(code, 0, -2).reshape(x.shape[:-1] + (levels * x.shape[-1],))
+
+
+def level_sum(w: np.ndarray, levels: int) -> np.ndarray:
+    """Weights from ``levels * n`` level-coded input channels (rows of ``w``, order of
+    ``level_code``) summed over the levels of each pixel: shape (n, ...), e.g. to show them as images."""
+    w = np.asarray(w)
+    return w if levels == 1 else w.reshape((levels, w.shape[0] // levels) + w.shape[1:]).sum(axis=0)
+
+
 class ArrayTrain:
     """Spikes of one host source given as (times, indices) arrays: a ``Stimulus`` train."""
 
