@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.accounting import phase_cycles, step_cycles
-from ..engine.kernels import COUNTER_NAMES, PROBE_VARS, run_chunk
+from ..engine.kernels import COUNTER_NAMES, PROBE_VARS, run_chunk, used_counters
 from ..engine.simulation import Simulation, recorded_spikes
 from ..image import ChipImage
 from ..io.stimulus import Stimulus
@@ -91,14 +91,14 @@ def emulate(image: ChipImage, stimulus: Stimulus | None, timesteps: int, reward=
     spikes = np.zeros((timesteps, n), bool)
     spikes[spike_t, spike_id] = True
     state = {name: rec.probe_vals[:, :, PROBE_VARS.index(name)].astype(np.int64) for name in STATE_FIELDS}
-    deliver, update = phase_cycles(rec.counters[..., :len(COUNTER_NAMES)], image.chip)
+    deliver, update = phase_cycles(used_counters(rec.counters), image.chip)
     noc = None
     if image.chip.router.mode == "cycle":            # every packet through the router model (bridge.noc)
         from .noc import route_run
         hp, hi = sim.stimulus.window(0, timesteps)   # host spikes travel in the step that emits them
         packets, noc = route_run(image, spike_t, spike_id, deliver, hp, hi)
         extra = {**extra, **packets.to_extra()}
-    steps, _ = step_cycles(rec.counters[..., :len(COUNTER_NAMES)], image.chip, noc)
+    steps, _ = step_cycles(used_counters(rec.counters), image.chip, noc)
     counters = {name: rec.counters[:, :, i].astype(np.int64) for name, i in COUNTERS}
     return Trace(spikes, state, counters, deliver.astype(np.int64), update.astype(np.int64),
                  steps.astype(np.int64), wall, extra)

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.accounting import learn_cycles
-from ..engine.kernels import COUNTER_NAMES, run_chunk
+from ..engine.kernels import COUNTER_NAMES, run_chunk, used_counters
 from ..image import ChipImage
 from ..learning.kernels import RULE_PARAMS
 from ..learning.rules import MAX_FACTORS, MAX_TERMS, VAR_CODE
@@ -254,7 +254,7 @@ def run_stepwise(sim, rec, host_ptr, host_ids, timesteps: int) -> tuple[int, dic
             lfsr[t] = buf.lfsr
         w[t] = sim.weights
     extra = {"x": x, "y": y, "w": w, "lfsr": lfsr,
-             "learn_cycles": learn_cycles(rec.counters[..., :len(COUNTER_NAMES)], image.chip).astype(np.int64)}
+             "learn_cycles": learn_cycles(used_counters(rec.counters), image.chip).astype(np.int64)}
     for name in LEARN_COUNTERS[1:4]:
         extra[name] = rec.counters[:, :, COUNTER_NAMES.index(name)].astype(np.int64)
     return t_end, extra

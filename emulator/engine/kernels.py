@@ -30,6 +30,13 @@ PROBE_VARS = ("u", "v", "th", "u_inh")
 #: so no two cores share a line and the two workers of neighbouring cores never write one
 #: line (a shared line cost ~1 us of every ~3 us step at CUBA 4k on two threads)
 COUNTER_STRIDE = 16
+
+
+def used_counters(counters: np.ndarray) -> np.ndarray:
+    """A recorder's counters without the padding of COUNTER_STRIDE: (steps, cores, len(COUNTER_NAMES))."""
+    return counters[..., :len(COUNTER_NAMES)]
+
+
 #: int64 words per cache line: a group's own scalars (packet count, recorder fill) get a
 #: line each, or the threads would pass one line back and forth every timestep
 LINE = 8

@@ -24,7 +24,7 @@ from ..router.model import NocModel
 from .accounting import soma_pass_start, step_cycles
 from .fanout import Fanout, fanout_tables
 from .kernels import (COUNTER_NAMES, COUNTER_STRIDE, LINE, PROBE_VARS, Buffers, NeuronState, Recorder, Tables,
-                      run_chunk, run_chunk_parallel)
+                      run_chunk, run_chunk_parallel, used_counters)
 from .workers import WorkerArrays
 
 COUNTERS = len(COUNTER_NAMES)
@@ -266,7 +266,7 @@ class Simulation:
                 self._workers.store(self.state, self.buffers)
         # the router replays the chunk's packets (spikes never depend on it; cycles do)
         # injection times need each core's soma pass start (cycle mode only)
-        counters = rec.counters[..., :COUNTERS]
+        counters = used_counters(rec.counters)
         soma = soma_pass_start(counters, self.image.chip) if self.noc.cycle_mode else np.zeros((steps, 0), np.int64)
         noc = self.noc.run_chunk(t0, _cat(self._spike_t[first_part:], np.int64),
                                  _cat(self._spike_id[first_part:], np.int32), soma, host_ptr[1:], host_ids)
@@ -302,7 +302,7 @@ class Simulation:
         that stall the other worker (docs/performance.md: CUBA 4k, two threads, fresh processes,
         median loop ~35 -> ~30 ms)."""
         rec = self._recorders.get(steps)
-        if rec is None or rec.probe_ids is not self.probe_ids:
+        if rec is None:
             rec = self._recorders[steps] = self.new_recorder(steps, self.probe_ids)
             return rec
         rec.counters.fill(0)

@@ -33,6 +33,11 @@ def _zeros_on_line(shape: tuple, dtype) -> np.ndarray:
     return raw[skip:skip + nbytes].view(dtype).reshape(shape)
 
 
+def _neuron_arrays(state: NeuronState, buffers: Buffers) -> dict:
+    """Name -> the simulation's array, for every array a worker may run on its own copy of."""
+    return {**state._asdict(), **{k: getattr(buffers, k) for k in PRIVATE_BUFFERS}}
+
+
 class WorkerArrays:
     """Per worker g, the state fields and private buffers it runs on, as the flat tuples the
     parallel kernel indexes (``kernels.group_arrays``): ``states[5 g + f]`` (NeuronState field
@@ -44,34 +49,28 @@ class WorkerArrays:
         self._copies: list[dict] = []
         self._key = None
 
-    def _allocate(self, state: NeuronState, buffers: Buffers) -> None:
-        arrays = {**state._asdict(), **{k: getattr(buffers, k) for k in PRIVATE_BUFFERS}}
-        key = tuple((k, a.shape, a.dtype.str) for k, a in arrays.items())
+    def _allocate(self, arrays: dict) -> None:
+        # the (1, 1) inh bank of a network without second ports is never touched: no copy
+        private = {k: a for k, a in arrays.items() if not (k == "acc_inh" and a.shape[1] == 1)}
+        key = tuple((k, a.shape, a.dtype.str) for k, a in private.items())
         if key != self._key:
-            self._copies = [{k: _zeros_on_line(a.shape, a.dtype) for k, a in arrays.items()}
+            self._copies = [{k: _zeros_on_line(a.shape, a.dtype) for k, a in private.items()}
                             for _ in self.ranges[1:]]
             self._key = key
 
-    def _pairs(self, state: NeuronState, buffers: Buffers):
+    def _pairs(self, arrays: dict):
         """(shared, private, neuron slice) for every private array of workers 1.."""
         for (lo, hi), copies in zip(self.ranges[1:], self._copies):
             for name, private in copies.items():
-                shared = getattr(state, name) if name in NeuronState._fields else getattr(buffers, name)
-                if name == "acc_inh" and shared.shape[1] == 1:
-                    continue                # no neuron has a second port: the (1, 1) bank is never touched
-                yield shared, private, slice(lo, hi)
+                yield arrays[name], private, slice(lo, hi)
 
     def load(self, state: NeuronState, buffers: Buffers) -> tuple:
         """Copy each worker's neurons into its arrays; returns the kernel's (states, rings, flags)."""
-        self._allocate(state, buffers)
-        for shared, private, part in self._pairs(state, buffers):
-            private[..., part] = shared[..., part]
-        workers = [{**state._asdict(), **{k: getattr(buffers, k) for k in PRIVATE_BUFFERS}}]
-        for copies in self._copies:
-            own = dict(copies)
-            if buffers.acc_inh.shape[1] == 1:
-                own["acc_inh"] = buffers.acc_inh
-            workers.append(own)
+        shared = _neuron_arrays(state, buffers)
+        self._allocate(shared)
+        for array, private, part in self._pairs(shared):
+            private[..., part] = array[..., part]
+        workers = [shared] + [{**shared, **copies} for copies in self._copies]
         states = tuple(w[k] for w in workers for k in NeuronState._fields)
         rings = tuple(w[k] for w in workers for k in ("acc", "acc_inh"))
         flags = tuple(w["fired"] for w in workers)
@@ -79,5 +78,5 @@ class WorkerArrays:
 
     def store(self, state: NeuronState, buffers: Buffers) -> None:
         """Copy each worker's neurons back into the simulation's arrays."""
-        for shared, private, part in self._pairs(state, buffers):
-            shared[..., part] = private[..., part]
+        for array, private, part in self._pairs(_neuron_arrays(state, buffers)):
+            array[..., part] = private[..., part]

@@ -26,8 +26,8 @@ import numpy as np
 from numba import literally
 
 from .._jit import inline_kernel, kernel, step_kernel
-from ..fixed import (ACC_BITS, DU_OFFSET, DV_OFFSET, I32, TH_MAX, U_BITS, V_MAX, V_MIN,
-                     SLOW_DECAY_MAX, VTH_SHIFT, decay24, decay24_slow, dendrite_output, lfsr_next, noise_value, saturate, wrap)
+from ..fixed import (ACC_BITS, DU_OFFSET, DV_OFFSET, I32, SLOW_DECAY_MAX, TH_MAX, U_BITS, V_MAX, V_MIN,
+                     VTH_SHIFT, decay24, decay24_slow, dendrite_output, lfsr_next, noise_value, saturate, wrap)
 from .models import FLAG_ADAPT, FLAG_DEND, FLAG_DUAL, FLAG_NOISE_U, FLAG_NOISE_V, FLAG_SUBTRACT
 
 FLAG_NOISE = FLAG_NOISE_U | FLAG_NOISE_V
@@ -45,6 +45,12 @@ def neuron_step(a, a_inh, u, u_inh, v, th, ref,
 
 
 @inline_kernel
+def _decay(x, d, offset, slow):
+    """``decay`` of register x in 32-bit lanes: ``decay24_slow`` when ``slow`` (offset + d <= 255), else ``decay24``."""
+    return decay24_slow(x, I32(d), offset) if slow else decay24(x, I32(d), offset)
+
+
+@inline_kernel
 def neuron_unit(a, a_inh, u, u_inh, v, th, ref,
                 du, du_inh, dv, vth, bias, refractory, dth, th_inc, flags, noise, dend_th, dend_sat, slow=0):
     """One timestep of one neuron unit; returns ``(u, u_inh, v, th, ref, spiked)``, int32.
@@ -53,8 +59,8 @@ def neuron_unit(a, a_inh, u, u_inh, v, th, ref,
     accumulator slots (wrapped to ACC_BITS here); ``noise`` is this update's LFSR
     noise (used with FLAG_NOISE_U/V); ``dend_th``/``dend_sat`` the dendritic
     mantissas (FLAG_DEND); ``slow`` 1 (a constant of the caller's loop) when u, u_inh and v
-    all decay slowly (``decay24_slow``, same results, fewer instructions). Written with selects instead of branches, like the
-    hardware's muxes, so a loop over neurons vectorizes; in 32-bit lanes (``I32``):
+    all decay slowly (``decay24_slow``, same results, fewer instructions). Written with selects
+    instead of branches, like the hardware's muxes, so a loop over neurons vectorizes; in 32-bit lanes (``I32``):
     the registers are 24 bits, every sum below fits 26 bits and ``decay24`` splits
     the multiplier so its products do too.
     """
@@ -65,17 +71,14 @@ def neuron_unit(a, a_inh, u, u_inh, v, th, ref,
     noise_v = I32(noise) if (flags & FLAG_NOISE_V) != 0 else I32(0)
     u, u_inh, v, th, ref = I32(u), I32(u_inh), I32(v), I32(th), I32(ref)
     free = ref == 0
-    u_decayed = decay24_slow(u, I32(du), DU_OFFSET) if slow else decay24(u, I32(du), DU_OFFSET)
-    u = I32(wrap(I32(I32(u_decayed + I32(wrap(I32(a), ACC_BITS))) + noise_u), U_BITS))
+    u = I32(wrap(I32(I32(_decay(u, du, DU_OFFSET, slow) + I32(wrap(I32(a), ACC_BITS))) + noise_u), U_BITS))
     if dual | dend:
-        u_inh_decayed = decay24_slow(u_inh, I32(du_inh), DU_OFFSET) if slow else decay24(u_inh, I32(du_inh), DU_OFFSET)
-        u_inh = I32(wrap(I32(u_inh_decayed + I32(wrap(I32(a_inh), ACC_BITS))), U_BITS))
+        u_inh = I32(wrap(I32(_decay(u_inh, du_inh, DU_OFFSET, slow) + I32(wrap(I32(a_inh), ACC_BITS))), U_BITS))
     # the dendrite reaches the soma through its nonlinearity; an inh current directly
     second = I32(dendrite_output(u_inh, I32(dend_th), I32(dend_sat))) if dend else u_inh
     th = decay24(th, I32(dth), 0) if adapt else th
     # refractory: the voltage update is gated off (v holds), u keeps integrating
-    v_decayed = decay24_slow(v, I32(dv), DV_OFFSET) if slow else decay24(v, I32(dv), DV_OFFSET)
-    v_sum = I32(I32(I32(I32(v_decayed + u) + second) + I32(bias)) + noise_v)
+    v_sum = I32(I32(I32(I32(_decay(v, dv, DV_OFFSET, slow) + u) + second) + I32(bias)) + noise_v)
     v_new = I32(saturate(v_sum, I32(V_MIN), I32(V_MAX)))
     theta = I32(I32(I32(vth) << VTH_SHIFT) + th)
     spiked = free & (v_new > theta)
