@@ -9,6 +9,9 @@ learns and rewires itself; the host only encodes images and counts spikes.
     .venv/bin/python benchmarks/structural_digits.py --seeds 1,2,3 \
         --dense-config configs/examples/digits_dense_levels.yaml \
         --sparse-config configs/examples/digits_structural_levels.yaml    # 4 channels per pixel
+    .venv/bin/python benchmarks/structural_digits.py --seeds 1,2,3 --only static,structural \
+        --dense-config configs/examples/digits_dense_levels.yaml \
+        --sparse-config configs/examples/digits_structural_error.yaml    # the error-driven rule
 
 Variants: ``dense`` (the dense config, ``--dense-config``, default
 ``configs/examples/digits_dense_wide.yaml``: all-to-all), ``static`` (the sparse config,

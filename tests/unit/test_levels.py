@@ -99,10 +99,11 @@ def test_classify_with_two_levels_runs_end_to_end(tmp_path):
     assert w[:64].mean() > w[64:].mean()            # level 0 spikes at least as often as level 1
 
 
-def test_level_configs_compare_like_with_like(monkeypatch):
-    """configs/examples/digits_{dense,structural}_levels.yaml through benchmarks/structural_digits.py:
-    one network (same populations, task and 4-level code) that differs only in the plastic projection,
-    all-to-all against at most 10 % of the 256 input channels per neuron."""
+@pytest.mark.parametrize("sparse_name", ["digits_structural_levels", "digits_structural_error"])
+def test_level_configs_compare_like_with_like(monkeypatch, sparse_name):
+    """configs/examples/digits_dense_levels.yaml against a sparse 4-level config through
+    benchmarks/structural_digits.py: one network (same populations, task and 4-level code) that differs
+    only in the plastic projection, all-to-all against at most 10 % of the 256 input channels per neuron."""
     import runpy
     import sys
     from dataclasses import replace
@@ -115,7 +116,7 @@ def test_level_configs_compare_like_with_like(monkeypatch):
     mod = runpy.run_path(str(root / "benchmarks" / "structural_digits.py"), run_name="not_main")
     ex = root / "configs" / "examples"
     dense = read_yaml(str(ex / "digits_dense_levels.yaml"))
-    sparse = read_yaml(str(ex / "digits_structural_levels.yaml"))
+    sparse = read_yaml(str(ex / f"{sparse_name}.yaml"))
     cfgs = {n: load(mod["variant_config"](n, dense, sparse), base_dir=ex) for n in mod["VARIANTS"]}
     assert load(dense, base_dir=ex).task.levels == 4          # the dense config also runs by itself
     for n, cfg in cfgs.items():
@@ -128,3 +129,27 @@ def test_level_configs_compare_like_with_like(monkeypatch):
     ff = cfgs["structural"].network.projections[0]
     assert ff.connectivity == "fixed_indegree" and 0.09 < ff.indegree / 256 <= 0.1
     assert cfgs["dense"].network.projections[0].connectivity == "all_to_all"
+
+
+def test_error_rule_of_the_example_is_what_its_comment_says():
+    """digits_structural_error.yaml's dw, through the learning engine's accumulator, over every trace
+    value: r = 1 (the label's group) 2^-8*x1*y0*(12 - y1), r = 0 (the other groups) -2^-3*x1*y0
+    (accumulator units 2^-8: 1 and -32 per x1*y0)."""
+    from pathlib import Path
+
+    from emulator.config.loader import load
+    from emulator.learning.kernels import N_CODES, V_ONE, V_R, V_X1, V_Y0, V_Y1, rule_acc
+    from emulator.learning.rules import parse_rule
+    cfg = load(Path(__file__).resolve().parents[2] / "configs" / "examples" / "digits_structural_error.yaml")
+    pl = cfg.network.projections[0].plasticity
+    assert (pl.third_factor.source, pl.third_factor.match, pl.third_factor.other) == ("labels", 1, 0)
+    prog = parse_rule(pl.dw).encode()
+    vals = np.zeros(N_CODES, np.int64)
+    vals[V_ONE] = 1
+    for r in (0, 1):
+        for y0 in (0, 1):
+            for x1 in range(128):
+                for y1 in range(0, 128, 7):
+                    vals[V_R], vals[V_Y0], vals[V_X1], vals[V_Y1] = r, y0, x1, y1
+                    want = x1 * y0 * (12 - y1) if r else -32 * x1 * y0
+                    assert rule_acc(prog, vals) == want, (r, y0, x1, y1)
