@@ -147,7 +147,8 @@ def plot(rows: dict, out: Path, split: str = "540 test images") -> None:
         if f is not None and f.exists():
             w = np.load(f).astype(float)
             g = w.reshape(w.shape[0], 10, -1).sum(axis=2)           # (inputs, classes): groups in order
-            g = level_sum(g, g.shape[0] // 64)                      # task.encoding.levels: sum each pixel's channels
+            levels = json.loads((f.parent / "report.json").read_text())["levels"]   # the run's task.encoding.levels
+            g = level_sum(g, levels)                                # sum each pixel's channels
             g /= np.maximum(g.max(axis=0, keepdims=True), 1)
             tiles.append(np.concatenate([np.pad(g[:, c].reshape(8, 8), 1) for c in range(10)], axis=1))
     if tiles:

@@ -139,17 +139,16 @@ def test_error_rule_of_the_example_is_what_its_comment_says():
 
     from emulator.config.loader import load
     from emulator.learning.kernels import N_CODES, V_ONE, V_R, V_X1, V_Y0, V_Y1, rule_acc
-    from emulator.learning.rules import parse_rule
     cfg = load(Path(__file__).resolve().parents[2] / "configs" / "examples" / "digits_structural_error.yaml")
     pl = cfg.network.projections[0].plasticity
     assert (pl.third_factor.source, pl.third_factor.match, pl.third_factor.other) == ("labels", 1, 0)
-    prog = parse_rule(pl.dw).encode()
+    prog = pl.rule.encode()
     vals = np.zeros(N_CODES, np.int64)
     vals[V_ONE] = 1
     for r in (0, 1):
         for y0 in (0, 1):
             for x1 in range(128):
-                for y1 in range(0, 128, 7):
+                for y1 in range(128):
                     vals[V_R], vals[V_Y0], vals[V_X1], vals[V_Y1] = r, y0, x1, y1
                     want = x1 * y0 * (12 - y1) if r else -32 * x1 * y0
                     assert rule_acc(prog, vals) == want, (r, y0, x1, y1)
