@@ -38,17 +38,29 @@ REPO = Path(__file__).resolve().parents[1]
 VARIANTS = ("dense", "static", "structural")
 
 
+def _plastic_rule(raw: dict) -> str | None:
+    """The built-in rule name of the config's first plastic projection from the task's input (None: a
+    rule written in the grammar, or no plastic projection)."""
+    for p in raw["network"]["projections"]:
+        if p["source"] == raw["task"]["input"] and p.get("plasticity"):
+            return p["plasticity"].get("rule")
+    return None
+
+
 def variant_config(name: str, dense: dict, sparse: dict) -> dict:
     """The raw config of a variant: the sparse config's task block for all three, so they see the same
-    images, schedule, split and readout; the dense network keeps its own learning rates per pass
-    (``task.train.params``, its rule's annealing), as its rule differs from the sparse one."""
+    images, schedule, split and readout. The dense network keeps its own learning rates per pass
+    (``task.train.params``, its rule's annealing), unless both use the same built-in rule and the
+    sparse config gives rates per pass: then they share those too and train alike."""
     if name == "dense":
         raw = copy.deepcopy(dense)
         raw["task"] = copy.deepcopy(sparse["task"])
+        same_rule = _plastic_rule(dense) is not None and _plastic_rule(dense) == _plastic_rule(sparse)
         own = (dense.get("task", {}).get("train") or {}).get("params")
-        raw["task"]["train"].pop("params", None)
-        if own is not None:
-            raw["task"]["train"]["params"] = copy.deepcopy(own)
+        if not (same_rule and raw["task"]["train"].get("params") is not None):
+            raw["task"]["train"].pop("params", None)
+            if own is not None:
+                raw["task"]["train"]["params"] = copy.deepcopy(own)
         return raw
     raw = copy.deepcopy(sparse)
     if name == "static":

@@ -152,3 +152,41 @@ def test_error_rule_of_the_example_is_what_its_comment_says():
                     vals[V_R], vals[V_Y0], vals[V_X1], vals[V_Y1] = r, y0, x1, y1
                     want = x1 * y0 * (12 - y1) if r else -32 * x1 * y0
                     assert rule_acc(prog, vals) == want, (r, y0, x1, y1)
+
+
+def test_wta_config_compares_like_with_like_at_its_size(monkeypatch, tmp_path):
+    """configs/examples/digits_structural_wta.yaml against digits_dense_levels.yaml through
+    benchmarks/structural_digits.py at --neurons 1000: the same populations, task and 4-level code;
+    both use the built-in supervised rule, so they also share the sparse config's 8 annealed passes
+    (task.train.params), while a sparse config without rates per pass leaves the dense network its own.
+    The shipped teacher file is the one the driver writes for 1,000 neurons."""
+    import runpy
+    import sys
+    from dataclasses import replace
+    from pathlib import Path
+
+    from emulator.config.loader import load
+    from emulator.config.schema import read_yaml
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    mod = runpy.run_path(str(root / "benchmarks" / "structural_digits.py"), run_name="not_main")
+    ex = root / "configs" / "examples"
+    dense = read_yaml(str(ex / "digits_dense_levels.yaml"))
+    sparse = read_yaml(str(ex / "digits_structural_wta.yaml"))
+    cfgs = {n: load(mod["resize"](mod["variant_config"](n, dense, sparse), 1000, tmp_path), base_dir=ex)
+            for n in mod["VARIANTS"]}
+    own = load(sparse, base_dir=ex)                                   # the config by itself
+    assert own.network.populations[2].size == 1000 and own.task.epochs == 8 and len(own.task.epoch_params) == 8
+    for n, cfg in cfgs.items():
+        assert [(p.name, p.size) for p in cfg.network.populations] == \
+            [("pixels", 256), ("teacher", 10), ("exc", 1000)], n
+        assert cfg.task == cfgs["dense"].task == replace(own.task, path=cfg.task.path), n   # rates included
+        assert (cfg.network.projections[0].plasticity.structural is not None) == (n == "structural"), n
+    ff = cfgs["structural"].network.projections[0]
+    assert ff.connectivity == "fixed_indegree" and 0.09 < ff.indegree / 256 <= 0.1
+    assert cfgs["dense"].network.projections[0].connectivity == "all_to_all"
+    np.testing.assert_array_equal(np.load(ex / "digits_teacher_10x1000.npy"), np.load(tmp_path / "teacher_10x1000.npy"))
+    # the levels pair: the sparse config anneals nothing per pass, so the dense network keeps its own rates
+    levels = read_yaml(str(ex / "digits_structural_levels.yaml"))
+    kept = mod["variant_config"]("dense", dense, levels)["task"]["train"]["params"]
+    assert kept == dense["task"]["train"]["params"] and "params" not in levels["task"]["train"]
