@@ -132,7 +132,8 @@ def plot(rows: dict, out: Path, split: str = "540 test images") -> None:
     names = [n for n in VARIANTS if n in rows]
     acc = [100 * np.mean([r["test_accuracy"] for r in rows[n]]) for n in names]
     labels = [f"{n}\n{rows[n][0]['plastic_synapses']} synapses\n({100 * rows[n][0]['density']:.1f} %)" for n in names]
-    ax[0].bar(labels, acc, color=["0.5", "tab:orange", "tab:blue"][:len(names)])
+    colors = {"dense": "0.5", "static": "tab:orange", "structural": "tab:blue"}
+    ax[0].bar(labels, acc, color=[colors[n] for n in names])
     for i, n in enumerate(names):
         pts = [100 * r["test_accuracy"] for r in rows[n]]
         ax[0].plot([i] * len(pts), pts, "k.", ms=4)
@@ -153,10 +154,11 @@ def plot(rows: dict, out: Path, split: str = "540 test images") -> None:
     else:
         ax[1].axis("off")
     # what each class group looks at: the group's summed weights as an 8x8 image, static vs rewired
-    tiles = []
+    tiles, tile_names = [], []
     for n in ("static", "structural"):
         f = Path(rows[n][0]["dir"]) / "weights.npy" if n in rows else None
         if f is not None and f.exists():
+            tile_names.append("rewired" if n == "structural" else n)
             w = np.load(f).astype(float)
             g = w.reshape(w.shape[0], 10, -1).sum(axis=2)           # (inputs, classes): groups in order
             levels = json.loads((f.parent / "report.json").read_text())["levels"]   # the run's task.encoding.levels
@@ -165,7 +167,7 @@ def plot(rows: dict, out: Path, split: str = "540 test images") -> None:
             tiles.append(np.concatenate([np.pad(g[:, c].reshape(8, 8), 1) for c in range(10)], axis=1))
     if tiles:
         ax[2].imshow(np.concatenate(tiles, axis=0), cmap="gray_r")
-        ax[2].set_yticks([5 + 10 * i for i in range(len(tiles))], ["static", "rewired"][:len(tiles)])
+        ax[2].set_yticks([5 + 10 * i for i in range(len(tiles))], tile_names)
         ax[2].set_xticks([5 + 10 * c for c in range(10)], [str(c) for c in range(10)])
         ax[2].set_title("learned weights summed over each class group", fontsize=10)
     else:

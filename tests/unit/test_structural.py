@@ -400,3 +400,37 @@ def test_digits_variants_compare_like_with_like(monkeypatch):
     ff = cfgs["structural"].network.projections[0]
     assert ff.connectivity == "fixed_indegree" and abs(ff.indegree / 64 - 0.1) < 0.01
     assert cfgs["dense"].network.projections[0].connectivity == "all_to_all"
+
+
+def test_digits_plot_names_the_variants_it_was_given(monkeypatch, tmp_path):
+    """structural_digits.plot with only some variants (a driver run with --only): the accuracy bars
+    are coloured by variant, and the weight tiles are labelled by the variant they come from
+    (a rewired-only run shows one row labelled 'rewired', not 'static')."""
+    import json
+    import runpy
+    import sys
+    from pathlib import Path
+
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.axes import Axes
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    mod = runpy.run_path(str(root / "benchmarks" / "structural_digits.py"), run_name="not_main")
+    rng = np.random.default_rng(0)
+
+    def row(name):
+        d = tmp_path / name
+        d.mkdir()
+        np.save(d / "weights.npy", rng.integers(0, 100, (64, 20)))
+        (d / "report.json").write_text(json.dumps({"levels": 1}))
+        return [{"test_accuracy": 0.9, "plastic_synapses": 120, "density": 0.094, "dir": str(d),
+                 "structural": {"history": [[100, 5], [200, 1]], "rewired_synapses": 6}}]
+    seen = []
+    orig = Axes.set_yticks
+    monkeypatch.setattr(Axes, "set_yticks", lambda ax, ticks, labels=None, **kw: (
+        seen.append(list(labels) if labels is not None else None), orig(ax, ticks, labels, **kw))[1])
+    mod["plot"]({"structural": row("structural")}, tmp_path)
+    assert seen[-1] == ["rewired"] and (tmp_path / "structural.png").stat().st_size > 0
+    mod["plot"]({"static": row("static"), "structural": row("structural2")}, tmp_path)
+    assert seen[-1] == ["static", "rewired"]
