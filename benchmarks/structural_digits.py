@@ -55,12 +55,13 @@ def variant_config(name: str, dense: dict, sparse: dict) -> dict:
     if name == "dense":
         raw = copy.deepcopy(dense)
         raw["task"] = copy.deepcopy(sparse["task"])
-        same_rule = _plastic_rule(dense) is not None and _plastic_rule(dense) == _plastic_rule(sparse)
+        train, rule = raw["task"]["train"], _plastic_rule(dense)
+        if rule is not None and rule == _plastic_rule(sparse) and train.get("params") is not None:
+            return raw                                   # one rule, one annealing: train alike
+        train.pop("params", None)
         own = (dense.get("task", {}).get("train") or {}).get("params")
-        if not (same_rule and raw["task"]["train"].get("params") is not None):
-            raw["task"]["train"].pop("params", None)
-            if own is not None:
-                raw["task"]["train"]["params"] = copy.deepcopy(own)
+        if own is not None:
+            train["params"] = copy.deepcopy(own)
         return raw
     raw = copy.deepcopy(sparse)
     if name == "static":

@@ -145,15 +145,12 @@ def test_synapse_pairs_read_the_recurrent_projection_of_a_mapped_image():
 
 
 @pytest.mark.slow
-def test_learning_dynamics_cli_writes_json_and_png(tmp_path, monkeypatch):
+def test_learning_dynamics_cli_writes_json_and_png(tmp_path, benchmark_script):
     # a short run of the sleep example (compiles the engine on a cold cache, hence slow)
     import json
-    import runpy
-    import sys
     from pathlib import Path
-    monkeypatch.setattr(sys, "path", list(sys.path))     # the script puts benchmarks/ on sys.path
     root = Path(__file__).resolve().parents[2]
-    mod = runpy.run_path(str(root / "benchmarks" / "learning_dynamics.py"), run_name="not_main")
+    mod = benchmark_script("learning_dynamics")
     assert mod["main"]([str(root / "configs/examples/sleep_recurrent.yaml"), "--set", "run.timesteps=300",
                         "--every", "100", "--out", str(tmp_path)]) == 0
     rep = json.loads((tmp_path / "dynamics.json").read_text())
@@ -165,16 +162,13 @@ def test_learning_dynamics_cli_writes_json_and_png(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_learning_dynamics_sleep_compare_uses_the_configs_sleep_rule(tmp_path, monkeypatch):
+def test_learning_dynamics_sleep_compare_uses_the_configs_sleep_rule(tmp_path, benchmark_script):
     """``--sleep-compare`` runs wake only and wake/sleep cycles; the sleep phases use the config's
     sleep rule with its decay toward 48, so the weights end lower than awake."""
     import json
-    import runpy
-    import sys
     from pathlib import Path
-    monkeypatch.setattr(sys, "path", list(sys.path))
     root = Path(__file__).resolve().parents[2]
-    mod = runpy.run_path(str(root / "benchmarks" / "learning_dynamics.py"), run_name="not_main")
+    mod = benchmark_script("learning_dynamics")
     rule = mod["_sleep_rule"](mod["read_yaml"](root / "configs/examples/sleep_recurrent.yaml"), root / "configs/examples",
                               "rec")
     assert rule.endswith("+ 2^-8*48 - 2^-8*w"), rule

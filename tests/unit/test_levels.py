@@ -100,20 +100,17 @@ def test_classify_with_two_levels_runs_end_to_end(tmp_path):
 
 
 @pytest.mark.parametrize("sparse_name", ["digits_structural_levels", "digits_structural_error"])
-def test_level_configs_compare_like_with_like(monkeypatch, sparse_name):
+def test_level_configs_compare_like_with_like(benchmark_script, sparse_name):
     """configs/examples/digits_dense_levels.yaml against a sparse 4-level config through
     benchmarks/structural_digits.py: one network (same populations, task and 4-level code) that differs
     only in the plastic projection, all-to-all against at most 10 % of the 256 input channels per neuron."""
-    import runpy
-    import sys
     from dataclasses import replace
     from pathlib import Path
 
     from emulator.config.loader import load
     from emulator.config.schema import read_yaml
     root = Path(__file__).resolve().parents[2]
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    mod = runpy.run_path(str(root / "benchmarks" / "structural_digits.py"), run_name="not_main")
+    mod = benchmark_script("structural_digits")
     ex = root / "configs" / "examples"
     dense = read_yaml(str(ex / "digits_dense_levels.yaml"))
     sparse = read_yaml(str(ex / f"{sparse_name}.yaml"))
@@ -154,22 +151,19 @@ def test_error_rule_of_the_example_is_what_its_comment_says():
                     assert rule_acc(prog, vals) == want, (r, y0, x1, y1)
 
 
-def test_wta_config_compares_like_with_like_at_its_size(monkeypatch, tmp_path):
+def test_wta_config_compares_like_with_like_at_its_size(benchmark_script, tmp_path):
     """configs/examples/digits_structural_wta.yaml against digits_dense_levels.yaml through
     benchmarks/structural_digits.py at --neurons 1000: the same populations, task and 4-level code;
     both use the built-in supervised rule, so they also share the sparse config's 8 annealed passes
     (task.train.params), while a sparse config without rates per pass leaves the dense network its own.
     The shipped teacher file is the one the driver writes for 1,000 neurons."""
-    import runpy
-    import sys
     from dataclasses import replace
     from pathlib import Path
 
     from emulator.config.loader import load
     from emulator.config.schema import read_yaml
     root = Path(__file__).resolve().parents[2]
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    mod = runpy.run_path(str(root / "benchmarks" / "structural_digits.py"), run_name="not_main")
+    mod = benchmark_script("structural_digits")
     ex = root / "configs" / "examples"
     dense = read_yaml(str(ex / "digits_dense_levels.yaml"))
     sparse = read_yaml(str(ex / "digits_structural_wta.yaml"))

@@ -371,18 +371,15 @@ def test_verify_refuses_structural_plasticity():
         RtlChip.for_image(img).check(img)
 
 
-def test_digits_variants_compare_like_with_like(monkeypatch):
+def test_digits_variants_compare_like_with_like(benchmark_script):
     """benchmarks/structural_digits.py: dense, static and rewired are one network (same neurons,
     teacher, task schedule, split and readout) that differs only in the plastic pixel projection;
     the sparse one is at ~10 % density and only the rewired variant has a structural block."""
-    import runpy
-    import sys
     from pathlib import Path
 
     from emulator.config.schema import read_yaml
     root = Path(__file__).resolve().parents[2]
-    monkeypatch.setattr(sys, "path", list(sys.path))     # the script puts the repository on sys.path
-    mod = runpy.run_path(str(root / "benchmarks" / "structural_digits.py"), run_name="not_main")
+    mod = benchmark_script("structural_digits")
     ex = root / "configs" / "examples"
     dense, sparse = read_yaml(str(ex / "digits_dense_wide.yaml")), read_yaml(str(ex / "digits_structural.yaml"))
     cfgs = {n: load(mod["variant_config"](n, dense, sparse), base_dir=ex) for n in mod["VARIANTS"]}
@@ -402,21 +399,16 @@ def test_digits_variants_compare_like_with_like(monkeypatch):
     assert cfgs["dense"].network.projections[0].connectivity == "all_to_all"
 
 
-def test_digits_plot_names_the_variants_it_was_given(monkeypatch, tmp_path):
+def test_digits_plot_names_the_variants_it_was_given(monkeypatch, tmp_path, benchmark_script):
     """structural_digits.plot with only some variants (a driver run with --only): the accuracy bars
     are coloured by variant, and the weight tiles are labelled by the variant they come from
     (a rewired-only run shows one row labelled 'rewired', not 'static')."""
     import json
-    import runpy
-    import sys
-    from pathlib import Path
 
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib.axes import Axes
-    root = Path(__file__).resolve().parents[2]
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    mod = runpy.run_path(str(root / "benchmarks" / "structural_digits.py"), run_name="not_main")
+    mod = benchmark_script("structural_digits")
     rng = np.random.default_rng(0)
 
     def row(name):
@@ -428,8 +420,11 @@ def test_digits_plot_names_the_variants_it_was_given(monkeypatch, tmp_path):
                  "structural": {"history": [[100, 5], [200, 1]], "rewired_synapses": 6}}]
     seen = []
     orig = Axes.set_yticks
-    monkeypatch.setattr(Axes, "set_yticks", lambda ax, ticks, labels=None, **kw: (
-        seen.append(list(labels) if labels is not None else None), orig(ax, ticks, labels, **kw))[1])
+
+    def set_yticks(ax, ticks, labels=None, **kw):      # records the tick labels the plot sets
+        seen.append(None if labels is None else list(labels))
+        return orig(ax, ticks, labels, **kw)
+    monkeypatch.setattr(Axes, "set_yticks", set_yticks)
     mod["plot"]({"structural": row("structural")}, tmp_path)
     assert seen[-1] == ["rewired"] and (tmp_path / "structural.png").stat().st_size > 0
     mod["plot"]({"static": row("static"), "structural": row("structural2")}, tmp_path)
