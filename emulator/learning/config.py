@@ -18,7 +18,8 @@ THIRD_FACTOR_SOURCES = ("constant", "schedule", "labels", "task")
 DATASETS = ("digits", "mnist5k")
 TASK_KINDS = ("classify", "two_choice")
 ENCODINGS = ("bernoulli", "regular")
-READOUTS = ("groups", "assign")
+READOUTS = ("groups", "assign", "proportion")
+DEFAULT_READOUT_PRIOR = 0.2       #: spikes per image (docs/learning.md, "Readouts")
 
 
 # ----------------------------------------------------------------- third factor
@@ -192,6 +193,7 @@ class ClassifyTask:
     test_present: int | None = None
     reset_thresholds: bool = True
     readout: str = "groups"
+    readout_prior: float = 0.0        #: proportion readout: spikes per image credited to a neuron's teacher group
     curve_points: int = 0
     curve_images: int = 200
     kind: str = "classify"
@@ -222,7 +224,7 @@ class ChoiceTask:
 
 
 _CLASSIFY_KEYS = ("kind", "dataset", "input", "output", "teacher", "classes", "teacher_period", "encoding",
-                  "train", "test", "readout", "curve")
+                  "train", "test", "readout", "readout_prior", "curve")
 _TRAIN_KEYS = ("epochs", "present", "rest", "limit", "params")
 _TEST_KEYS = ("present", "reset_thresholds")
 _CHOICE_KEYS = ("kind", "input", "output", "cues", "actions", "target", "trials", "present", "reward_steps", "rest",
@@ -290,8 +292,16 @@ def _classify(m: dict, path: str, pops: dict, sources: list, neurons: list) -> C
     if teacher == inp:
         raise ConfigError(at(path, "teacher"), "the teacher must be another source than the input")
     readout = get(m, "readout", path, choice, "groups" if teacher else "assign", options=READOUTS, what="readout")
-    if readout == "groups" and pops[out].size % classes:
-        raise ConfigError(at(path, "readout"), f"readout groups splits {out!r} into {classes} equal groups, but it "
+    prior = 0.0
+    if "readout_prior" in m:
+        if readout != "proportion" or teacher is None:
+            raise ConfigError(at(path, "readout_prior"), "the prior credits each neuron's teacher group: it needs "
+                                                         "readout: proportion and a teacher; remove readout_prior")
+        prior = get(m, "readout_prior", path, number, lo=0)
+    elif readout == "proportion" and teacher is not None:
+        prior = DEFAULT_READOUT_PRIOR
+    if (readout == "groups" or prior > 0) and pops[out].size % classes:
+        raise ConfigError(at(path, "readout"), f"readout {readout} splits {out!r} into {classes} equal groups, but it "
                                                f"has {pops[out].size} neurons")
     tr_path, te_path = at(path, "train"), at(path, "test")
     tr = section(m.get("train"), tr_path, _TRAIN_KEYS)
@@ -317,7 +327,7 @@ def _classify(m: dict, path: str, pops: dict, sources: list, neurons: list) -> C
         epoch_params=params,
         test_present=get(te, "present", te_path, nullable(integer), None, lo=1),
         reset_thresholds=get(te, "reset_thresholds", te_path, boolean, True),
-        readout=readout,
+        readout=readout, readout_prior=prior,
         curve_points=get(cv, "points", cv_path, integer, 0, lo=0),
         curve_images=get(cv, "images", cv_path, integer, 200, lo=10), path=path)
 

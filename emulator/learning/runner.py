@@ -20,7 +20,8 @@ from ..image import atomic_write
 from .config import ChoiceTask, ClassifyTask, Schedule
 from .rules import parse_rule
 from .schedule import weight_entropy
-from .tasks import assign_labels, classify, dense_weights, freeze_thresholds, load_dataset
+from .tasks import (assign_labels, class_proportions, classify, classify_proportion, dense_weights, freeze_thresholds,
+                    load_dataset)
 from .trains import (ArrayTrain, GatedStimulus, ImageTrain, MultiTrain, add_source, encode_labels_train, level_code,
                      level_sum)
 
@@ -300,7 +301,7 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
     read_period = t_read + task.rest
     n_tr, n_te = len(xtr), len(xte)
     t_train = task.epochs * n_tr * period
-    label_pass = task.readout == "assign"
+    label_pass = task.readout in ("assign", "proportion")       # one pass over the training images names the neurons
     t_label = n_tr * read_period if label_pass else 0
     t_total = t_train + t_label + n_te * read_period
     order = np.tile(np.arange(n_tr), task.epochs)
@@ -335,6 +336,18 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
 
     curve_s = [0.0]
 
+    def read_out(lab, labels, tst):
+        """(predicted class per test image, class of each output neuron) of the task's readout from
+        the label pass's counts ``lab`` (None for groups) and the test counts ``tst``."""
+        if task.readout == "groups":
+            return classify(tst, groups, task.classes), groups
+        if task.readout == "assign":
+            cls = assign_labels(lab, labels, task.classes)
+            return classify(tst, cls, task.classes), cls
+        p = class_proportions(lab, labels, task.classes, groups, task.readout_prior)
+        cls = np.where(p.max(axis=1) > 0, p.argmax(axis=1), -1)       # the class it votes most for
+        return classify_proportion(tst, p), cls
+
     def evaluate(n_seen):
         t_eval = time.perf_counter()
         t0 = sim.t
@@ -353,13 +366,9 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
         f.buffers.reward[:] = 0
         r = f.run(cv_steps)
         t, i = r.spike_t, r.spike_id.astype(np.int64)
-        if label_pass:
-            lab = _count(t, i, outp.first_id, outp.size, n_cv, t0, read_period)
-            cls = assign_labels(lab, ytr[:n_cv], task.classes)
-        else:
-            cls = groups
+        lab = _count(t, i, outp.first_id, outp.size, n_cv, t0, read_period) if label_pass else None
         tst = _count(t, i, outp.first_id, outp.size, n_cv, t_test0, read_period)
-        acc = float(np.mean(classify(tst, cls, task.classes) == yte[:n_cv]))
+        acc = float(np.mean(read_out(lab, ytr[:n_cv], tst)[0] == yte[:n_cv]))
         curve.append({"train_images": int(n_seen), "accuracy": acc, "test_images": n_cv})
         bar.update(cv_steps)
         bar.set_postfix_str(f"curve acc {acc:.3f}")
@@ -405,13 +414,9 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
         bar.close()
     total_s = time.perf_counter() - start
     t, i = res.spike_t, res.spike_id.astype(np.int64)
-    if label_pass:
-        lab = _count(t, i, outp.first_id, outp.size, n_tr, t_train, read_period)
-        neuron_class = assign_labels(lab, ytr, task.classes)
-    else:
-        neuron_class = groups
+    lab = _count(t, i, outp.first_id, outp.size, n_tr, t_train, read_period) if label_pass else None
     tst = _count(t, i, outp.first_id, outp.size, n_te, t_train + t_label, read_period)
-    pred = classify(tst, neuron_class, task.classes)
+    pred, neuron_class = read_out(lab, ytr, tst)
     acc = float(np.mean(pred == yte))
     conf = np.zeros((task.classes, task.classes), np.int64)
     np.add.at(conf, (yte[pred >= 0], pred[pred >= 0]), 1)
@@ -438,7 +443,7 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
     report = {
         "config": cfg.source, "seed": seed, "task": "classify", "dataset": task.dataset,
         "test_accuracy": acc, "test_images": n_te, "train_images": n_tr, "epochs": task.epochs,
-        "readout": task.readout, "output_neurons": outp.size,
+        "readout": task.readout, "readout_prior": task.readout_prior, "output_neurons": outp.size,
         "neurons_with_a_class": int(np.sum(neuron_class >= 0)),
         "neurons_spiking_in_test": int((tst.sum(0) > 0).sum()),
         "images_without_output_spike": int(np.sum(pred < 0)),

@@ -11,10 +11,16 @@ from __future__ import annotations
 import numpy as np
 
 
+def class_means(responses: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """(classes, neurons): each neuron's mean count on the images of each class (0 for a class
+    without images)."""
+    return np.stack([responses[labels == c].mean(axis=0) if np.any(labels == c) else np.zeros(responses.shape[1])
+                     for c in range(n_classes)])
+
+
 def assign_labels(responses: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
     """Class of each neuron: the class whose images it answered most (mean count); -1 if silent."""
-    mean = np.stack([responses[labels == c].mean(axis=0) if np.any(labels == c) else np.zeros(responses.shape[1])
-                     for c in range(n_classes)])          # a class without images names no neuron
+    mean = class_means(responses, labels, n_classes)
     out = mean.argmax(axis=0)
     out[mean.max(axis=0) == 0] = -1
     return out
@@ -27,6 +33,33 @@ def classify(responses: np.ndarray, neuron_class: np.ndarray, n_classes: int) ->
         sel = neuron_class == c
         if sel.any():
             votes[:, c] = responses[:, sel].mean(axis=1)
+    return _argmax_or_none(votes)
+
+
+def class_proportions(responses: np.ndarray, labels: np.ndarray, n_classes: int, groups: np.ndarray | None = None,
+                      prior: float = 0.0) -> np.ndarray:
+    """(neurons, classes) votes of the ``proportion`` readout: neuron n votes for class c with
+
+        p[n, c] = (m[c, n] + prior * [groups[n] == c]) / (sum_k m[k, n] + prior)
+
+    where m[c, n] is its mean count on the class-c images of the label pass (``class_means``) and
+    ``groups[n]`` its teacher group (the prior: ``prior`` spikes per image for its own class, so a
+    neuron silent on the label pass votes for its group). Without groups or prior a silent neuron
+    votes for no class. Every row sums to 1 or is 0."""
+    mean = class_means(responses, labels, n_classes).T
+    if groups is not None and prior > 0:
+        mean = mean + prior * (np.asarray(groups)[:, None] == np.arange(n_classes))
+    total = mean.sum(axis=1, keepdims=True)
+    return np.divide(mean, total, out=np.zeros_like(mean), where=total > 0)
+
+
+def classify_proportion(responses: np.ndarray, proportions: np.ndarray) -> np.ndarray:
+    """Predicted class per image: the class with the most spikes, each neuron's spikes split over
+    the classes by its ``proportions`` row (-1: no vote)."""
+    return _argmax_or_none(responses @ proportions)
+
+
+def _argmax_or_none(votes: np.ndarray) -> np.ndarray:
     pred = votes.argmax(axis=1)
     pred[votes.max(axis=1) == 0] = -1
     return pred
