@@ -20,8 +20,7 @@ from ..image import atomic_write
 from .config import ChoiceTask, ClassifyTask, Schedule
 from .rules import parse_rule
 from .schedule import weight_entropy
-from .tasks import (assign_labels, class_proportions, classify, classify_proportion, dense_weights, freeze_thresholds,
-                    load_dataset)
+from .tasks import dense_weights, freeze_thresholds, load_dataset, read_out
 from .trains import (ArrayTrain, GatedStimulus, ImageTrain, MultiTrain, add_source, encode_labels_train, level_code,
                      level_sum)
 
@@ -336,18 +335,6 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
 
     curve_s = [0.0]
 
-    def read_out(lab, labels, tst):
-        """(predicted class per test image, class of each output neuron) of the task's readout from
-        the label pass's counts ``lab`` (None for groups) and the test counts ``tst``."""
-        if task.readout == "groups":
-            return classify(tst, groups, task.classes), groups
-        if task.readout == "assign":
-            cls = assign_labels(lab, labels, task.classes)
-            return classify(tst, cls, task.classes), cls
-        p = class_proportions(lab, labels, task.classes, groups, task.readout_prior)
-        cls = np.where(p.max(axis=1) > 0, p.argmax(axis=1), -1)       # the class it votes most for
-        return classify_proportion(tst, p), cls
-
     def evaluate(n_seen):
         t_eval = time.perf_counter()
         t0 = sim.t
@@ -368,7 +355,7 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
         t, i = r.spike_t, r.spike_id.astype(np.int64)
         lab = _count(t, i, outp.first_id, outp.size, n_cv, t0, read_period) if label_pass else None
         tst = _count(t, i, outp.first_id, outp.size, n_cv, t_test0, read_period)
-        acc = float(np.mean(read_out(lab, ytr[:n_cv], tst)[0] == yte[:n_cv]))
+        acc = float(np.mean(read_out(task, lab, ytr[:n_cv], tst, groups)[0] == yte[:n_cv]))
         curve.append({"train_images": int(n_seen), "accuracy": acc, "test_images": n_cv})
         bar.update(cv_steps)
         bar.set_postfix_str(f"curve acc {acc:.3f}")
@@ -416,7 +403,7 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
     t, i = res.spike_t, res.spike_id.astype(np.int64)
     lab = _count(t, i, outp.first_id, outp.size, n_tr, t_train, read_period) if label_pass else None
     tst = _count(t, i, outp.first_id, outp.size, n_te, t_train + t_label, read_period)
-    pred, neuron_class = read_out(lab, ytr, tst)
+    pred, neuron_class = read_out(task, lab, ytr, tst, groups)
     acc = float(np.mean(pred == yte))
     conf = np.zeros((task.classes, task.classes), np.int64)
     np.add.at(conf, (yte[pred >= 0], pred[pred >= 0]), 1)

@@ -59,6 +59,20 @@ def classify_proportion(responses: np.ndarray, proportions: np.ndarray) -> np.nd
     return _argmax_or_none(responses @ proportions)
 
 
+def read_out(task, lab: np.ndarray | None, labels: np.ndarray, tst: np.ndarray, groups: np.ndarray) -> tuple:
+    """(predicted class per test image, class of each output neuron) of ``task.readout`` from the
+    naming pass's counts ``lab`` (images x neurons, with their ``labels``; None for ``groups``), the
+    test counts ``tst`` and the teacher groups ``groups``."""
+    if task.readout == "groups":
+        return classify(tst, groups, task.classes), groups
+    if task.readout == "assign":
+        cls = assign_labels(lab, labels, task.classes)
+        return classify(tst, cls, task.classes), cls
+    p = class_proportions(lab, labels, task.classes, groups, task.readout_prior)
+    cls = np.where(p.max(axis=1) > 0, p.argmax(axis=1), -1)           # the class it votes most for
+    return classify_proportion(tst, p), cls
+
+
 def _argmax_or_none(votes: np.ndarray) -> np.ndarray:
     pred = votes.argmax(axis=1)
     pred[votes.max(axis=1) == 0] = -1
