@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numba
 import numpy as np
 
 from ..errors import ResumeError
-from ..fixed import noise_lfsr_seed
+from ..fixed import DECAY_MAX, REFRACT_BITS, VTH_MANT_BITS, noise_lfsr_seed
 from ..image import ChipImage, atomic_write, synapse_delays, synapse_weights
 from ..io.stimulus import Stimulus
 from ..neurons.kernels import FLAG_PORT1, core_runs, core_specialization
@@ -172,6 +172,35 @@ class Simulation:
     def set_learning(self, enabled: bool) -> None:
         """Switch the learn phase on or off (off: weights and traces freeze; docs/learning.md)."""
         self.tables = self.tables._replace(rule_prog=self.image.rule_prog if enabled else self.image.rule_prog[:0])
+
+    # ------------------------------------------------------------------ host register writes
+    def set_neuron_registers(self, neurons=None, **registers) -> None:
+        """Write neuron registers between timesteps, as the chip's host does between phases
+        (``th_inc=0, dth=0``: homeostasis stops). ``neurons``: global neuron ids (default: all);
+        each value a scalar or one per selected neuron, inside its field (``HOST_REGISTERS``).
+        The simulation's copy of the image and the engine's narrow copy change, the mapped
+        image does not; the cores that share one register loop are regrouped."""
+        unknown = sorted(set(registers) - set(HOST_REGISTERS))
+        if unknown:
+            raise ValueError(f"neuron register(s) {', '.join(unknown)} cannot be written by the host; "
+                             f"writable: {', '.join(HOST_REGISTERS)}")
+        params = self.image.params
+        selected = slice(None) if neurons is None else np.asarray(neurons, np.int64)
+        written = {}
+        for name, value in registers.items():
+            lo, hi = HOST_REGISTERS[name]
+            value = np.asarray(value, np.int64)
+            if value.size and (value.min() < lo or value.max() > hi):
+                raise ValueError(f"neuron register {name}: values {value.min()}..{value.max()} outside its "
+                                 f"field {lo}..{hi}")
+            column = getattr(params, name).copy()
+            column[selected] = value
+            written[name] = column
+        params = params._replace(**written)
+        self.image = replace(self.image, params=params)
+        self.params = narrow_params(params)
+        run, uniform = core_runs(params, self.image.neuron_ptr, self.tables.core_spec)
+        self.tables = self.tables._replace(core_run=run, core_uniform=uniform)
 
     @property
     def weights(self) -> np.ndarray:
@@ -357,6 +386,11 @@ class Simulation:
             if self.structural is not None:
                 self.structural.load_state(self, z)
 
+
+#: neuron registers the host may write between timesteps (Simulation.set_neuron_registers): field range
+HOST_REGISTERS = {"du": (0, DECAY_MAX), "du_inh": (0, DECAY_MAX), "dv": (0, DECAY_MAX), "dth": (0, DECAY_MAX),
+                  "vth": (0, (1 << VTH_MANT_BITS) - 1), "th_inc": (0, (1 << VTH_MANT_BITS) - 1),
+                  "refractory": (0, (1 << REFRACT_BITS) - 1)}
 
 #: registers the neuron loop reads as narrow integers: (dtype, width of the chip's field)
 NARROW_PARAMS = {"du": (np.int16, 12), "du_inh": (np.int16, 12), "dv": (np.int16, 12), "dth": (np.int16, 12),

@@ -192,6 +192,7 @@ class ClassifyTask:
     epoch_params: tuple = ()          #: per training pass: built-in rule parameters (the last repeats)
     test_present: int | None = None
     reset_thresholds: bool = True
+    test_homeostasis: bool = True     #: th_inc / dth keep adapting the thresholds while naming and testing
     readout: str = "groups"
     readout_prior: float = 0.0        #: proportion readout: spikes per image credited to a neuron's teacher group
     curve_points: int = 0
@@ -226,7 +227,7 @@ class ChoiceTask:
 _CLASSIFY_KEYS = ("kind", "dataset", "input", "output", "teacher", "classes", "teacher_period", "encoding",
                   "train", "test", "readout", "readout_prior", "curve")
 _TRAIN_KEYS = ("epochs", "present", "rest", "limit", "params")
-_TEST_KEYS = ("present", "reset_thresholds")
+_TEST_KEYS = ("present", "reset_thresholds", "homeostasis")
 _CHOICE_KEYS = ("kind", "input", "output", "cues", "actions", "target", "trials", "present", "reward_steps", "rest",
                 "rate", "reward", "punish", "test_trials", "reversal", "window")
 
@@ -327,6 +328,7 @@ def _classify(m: dict, path: str, pops: dict, sources: list, neurons: list) -> C
         epoch_params=params,
         test_present=get(te, "present", te_path, nullable(integer), None, lo=1),
         reset_thresholds=get(te, "reset_thresholds", te_path, boolean, True),
+        test_homeostasis=get(te, "homeostasis", te_path, boolean, True),
         readout=readout, readout_prior=prior,
         curve_points=get(cv, "points", cv_path, integer, 0, lo=0),
         curve_images=get(cv, "images", cv_path, integer, 200, lo=10), path=path)

@@ -20,7 +20,7 @@ from ..image import atomic_write
 from .config import ChoiceTask, ClassifyTask, Schedule
 from .rules import parse_rule
 from .schedule import weight_entropy
-from .tasks import dense_weights, freeze_thresholds, load_dataset, read_out
+from .tasks import dense_weights, load_dataset, read_out, thresholds_for_test
 from .trains import (ArrayTrain, GatedStimulus, ImageTrain, MultiTrain, add_source, encode_labels_train, level_code,
                      level_sum)
 
@@ -349,7 +349,7 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
         add_source(st, image, task.input, MultiTrain(blocks_cv))
         f = fork(sim, st)
         f.set_learning(False)
-        freeze_thresholds(f, task.reset_thresholds)
+        thresholds_for_test(f, task.reset_thresholds, task.test_homeostasis)
         f.buffers.reward[:] = 0
         r = f.run(cv_steps)
         t, i = r.spike_t, r.spike_id.astype(np.int64)
@@ -386,7 +386,7 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
                 evaluate(done)
         train_s = time.perf_counter() - start - curve_s[0]      # the learning curve's test runs excluded
         sim.set_learning(False)
-        freeze_thresholds(sim, task.reset_thresholds)
+        thresholds_for_test(sim, task.reset_thresholds, task.test_homeostasis)
         sim.buffers.reward[:] = 0
         bar.set_description_str("testing")
         res = None
@@ -437,7 +437,7 @@ def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> d
         "plastic_synapses": int(image.plastic_synapses.sum()),
         "present": task.present, "rest": task.rest, "test_present": t_read, "max_prob": task.max_prob,
         "encoding": task.encoding, "levels": task.levels, "epoch_params": list(task.epoch_params),
-        "reset_thresholds": task.reset_thresholds,
+        "reset_thresholds": task.reset_thresholds, "test_homeostasis": task.test_homeostasis,
         "train_wall_s": train_s, "curve_wall_s": curve_s[0], "total_wall_s": total_s, "timesteps": int(sim.t),
         "learning_curve": curve, "confusion": conf.tolist(), "neuron_classes": neuron_class.tolist(),
         "counters": summary["counters"], "energy_pj": summary["energy_pj"],

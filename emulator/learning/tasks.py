@@ -98,15 +98,15 @@ def dense_weights(image, weights: np.ndarray, source: str, target: str, tables=N
     return out
 
 
-def freeze_thresholds(sim, reset: bool = False) -> None:
-    """Stop homeostasis for testing: the adaptive thresholds keep their learned values
-    (``th_inc`` and ``dth`` set to 0 in the simulation's image; the mapped image is not changed),
-    or with ``reset`` return to the base threshold (th = 0: only the learned weights decide)."""
-    from dataclasses import replace
+def thresholds_for_test(sim, reset: bool = True, homeostasis: bool = True) -> None:
+    """The adaptive thresholds for naming and testing: with ``reset`` back to 0 (only the learned
+    weights decide where the test starts); with ``homeostasis`` False ``th_inc`` and ``dth`` are
+    written 0 (``Simulation.set_neuron_registers``), so the thresholds keep the values they have
+    and no test image changes them. With ``homeostasis`` True they keep adapting image by image."""
     if reset:
         sim.state.th[:] = 0
-    p = sim.image.params
-    sim.image = replace(sim.image, params=p._replace(th_inc=np.zeros_like(p.th_inc), dth=np.zeros_like(p.dth)))
+    if not homeostasis:
+        sim.set_neuron_registers(th_inc=0, dth=0)
 
 
 def load_dataset(name: str):
