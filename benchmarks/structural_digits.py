@@ -72,9 +72,12 @@ def variant_config(name: str, dense: dict, sparse: dict) -> dict:
 
 def resize(raw: dict, neurons: int, out: Path) -> dict:
     """The config with ``neurons`` output neurons (10 equal class groups) and a teacher file to match
-    (+6 into the label's group, -128 into the others, as configs/examples/digits_teacher_10x10.npy)."""
+    (+6 into the label's group, -128 into the others, as configs/examples/digits_teacher_10x10.npy).
+    A config whose output already has ``neurons`` keeps its own teacher file (and its weights)."""
     if neurons % 10:
         raise SystemExit(f"--neurons {neurons}: needs 10 equal class groups")
+    if any(p["name"] == raw["task"]["output"] and p["size"] == neurons for p in raw["network"]["populations"]):
+        return raw
     raw = copy.deepcopy(raw)
     for p in raw["network"]["populations"]:
         if p["name"] == raw["task"]["output"]:

@@ -180,6 +180,10 @@ def test_wta_config_compares_like_with_like_at_its_size(benchmark_script, tmp_pa
     assert ff.connectivity == "fixed_indegree" and 0.09 < ff.indegree / 256 <= 0.1
     assert cfgs["dense"].network.projections[0].connectivity == "all_to_all"
     np.testing.assert_array_equal(np.load(ex / "digits_teacher_10x1000.npy"), np.load(tmp_path / "teacher_10x1000.npy"))
+    # a config that already has 1,000 outputs keeps its own teacher file (+24 into the label's group)
+    assert mod["resize"](sparse, 1000, tmp_path) == sparse
+    teach = [p for p in sparse["network"]["projections"] if p["source"] == "teacher"][0]
+    assert np.unique(np.load(ex / teach["file"])).tolist() == [-128, 24]
     # the levels pair: the sparse config anneals nothing per pass, so the dense network keeps its own rates
     levels = read_yaml(str(ex / "digits_structural_levels.yaml"))
     kept = mod["variant_config"]("dense", dense, levels)["task"]["train"]["params"]
