@@ -15,11 +15,11 @@ import numba
 import numpy as np
 
 from ..errors import ResumeError
-from ..fixed import DECAY_MAX, REFRACT_BITS, VTH_MANT_BITS, noise_lfsr_seed
+from ..fixed import noise_lfsr_seed
 from ..image import ChipImage, atomic_write, synapse_delays, synapse_weights
 from ..io.stimulus import Stimulus
 from ..neurons.kernels import FLAG_PORT1, core_runs, core_specialization
-from ..neurons.models import FLAG_DEND
+from ..neurons.models import FLAG_DEND, MODELS
 from ..router.model import NocModel
 from .accounting import soma_pass_start, step_cycles
 from .fanout import Fanout, fanout_tables
@@ -387,10 +387,10 @@ class Simulation:
                 self.structural.load_state(self, z)
 
 
-#: neuron registers the host may write between timesteps (Simulation.set_neuron_registers): field range
-HOST_REGISTERS = {"du": (0, DECAY_MAX), "du_inh": (0, DECAY_MAX), "dv": (0, DECAY_MAX), "dth": (0, DECAY_MAX),
-                  "vth": (0, (1 << VTH_MANT_BITS) - 1), "th_inc": (0, (1 << VTH_MANT_BITS) - 1),
-                  "refractory": (0, (1 << REFRACT_BITS) - 1)}
+#: neuron registers the host may write between timesteps (Simulation.set_neuron_registers): the field
+#: range the mapper checks a fixed-point config against (the alif model's parameter table)
+HOST_REGISTERS = {name: (MODELS["alif"].fixed[name].lo, MODELS["alif"].fixed[name].hi)
+                  for name in ("du", "du_inh", "dv", "dth", "vth", "th_inc", "refractory")}
 
 #: registers the neuron loop reads as narrow integers: (dtype, width of the chip's field)
 NARROW_PARAMS = {"du": (np.int16, 12), "du_inh": (np.int16, 12), "dv": (np.int16, 12), "dth": (np.int16, 12),
