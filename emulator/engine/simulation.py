@@ -179,7 +179,9 @@ class Simulation:
         (``th_inc=0, dth=0``: homeostasis stops). ``neurons``: global neuron ids (default: all);
         each value a scalar or one per selected neuron, inside its field (``HOST_REGISTERS``).
         The simulation's copy of the image and the engine's narrow copy change, the mapped
-        image does not; the cores that share one register loop are regrouped."""
+        image does not; the cores that share one register loop are regrouped. The checkpoint
+        fingerprint covers the written registers: a checkpoint taken after a write resumes into a
+        simulation given the same writes."""
         unknown = sorted(set(registers) - set(HOST_REGISTERS))
         if unknown:
             raise ValueError(f"neuron register(s) {', '.join(unknown)} cannot be written by the host; "

@@ -284,7 +284,8 @@ def _count(times, ids, first, size, n_images, t0, period):
 
 def run_classify(built, out: Path, progress: bool = True, threads: int = 1) -> dict:
     """Train (learning on), name the output neurons (``assign`` readout: one pass over the training
-    images), test (learning off, adaptive thresholds frozen) on the task's dataset."""
+    images), test (learning off; adaptive thresholds reset with ``task.test.reset_thresholds``, frozen only
+    with ``task.test.homeostasis`` false: ``tasks.thresholds_for_test``) on the task's dataset."""
     from ..engine.simulation import Simulation
     from ..io.stimulus import Stimulus
     cfg, image = built.config, built.image

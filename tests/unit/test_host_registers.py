@@ -124,3 +124,24 @@ def test_task_test_homeostasis_is_read_and_reported(tmp_path):
     with pytest.raises(ne.ConfigError) as e:
         ne.load_config(_digits({"test": {"present": 3, "homeostasis": "sometimes"}}))
     assert e.value.path == "task.test.homeostasis"
+
+
+def test_a_checkpoint_after_register_writes_resumes_only_with_the_same_writes(tmp_path):
+    """The fingerprint covers the written registers: the same writes resume bit for bit, none refuse."""
+    from emulator.errors import ResumeError
+    _, b, _ = _shared_run_net(300)
+    whole = Simulation(b.image, b.stimulus)
+    whole.set_neuron_registers([0, 1], vth=[5, 7])
+    ref = whole.run(40)
+    first = Simulation(b.image, b.stimulus)
+    first.set_neuron_registers([0, 1], vth=[5, 7])
+    first.run(20)
+    first.save_checkpoint(str(tmp_path / "c.npz"))
+    resumed = Simulation(b.image, b.stimulus)
+    resumed.set_neuron_registers([0, 1], vth=[5, 7])
+    resumed.load_checkpoint(str(tmp_path / "c.npz"))
+    res = resumed.run(20)
+    assert (ref.spike_t >= 20).any()
+    assert np.array_equal(res.spike_t, ref.spike_t) and np.array_equal(res.spike_id, ref.spike_id)
+    with pytest.raises(ResumeError, match="different chip image"):
+        Simulation(b.image, b.stimulus).load_checkpoint(str(tmp_path / "c.npz"))
