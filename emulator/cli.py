@@ -179,8 +179,10 @@ def format_mapping(built) -> str:
     lines += ["", "projections:"]
     for pr in rep.projections:
         snr = "exact" if pr.snr_db == float("inf") else f"{pr.snr_db:.1f} dB"
+        wraps = ("24-bit input cannot wrap in one step" if pr.wrap_spikes is None else
+                 f"24-bit input wraps at {pr.wrap_spikes} of {pr.max_fan_in} spikes/step")
         lines.append(f"  {pr.name:<16} {pr.synapses:>9} synapses  weight exp {pr.weight_exp:+d}  port {pr.port}  "
-                     f"quantization SNR {snr}")
+                     f"quantization SNR {snr}  {wraps}")
     lines += ["", f"per core (limits: neurons {lim.neurons}, input axons {lim.input_axons}, output axons "
                   f"{lim.output_axons}, synapse memory {lim.synapse_memory_bits} bits):",
               f"  {'core':>4} {'xy':>7}  {'neurons':>13} {'input axons':>13} {'output axons':>13} "

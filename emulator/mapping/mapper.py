@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import fixed as fx
 from ..config.types import ChipSpec
 from ..errors import MappingError
 from ..image import ChipImage, NeuronParams, PopulationMap, pack_synapses
@@ -26,6 +27,8 @@ class ProjectionReport:
     weight_exp: int
     port: str
     snr_db: float
+    wrap_spikes: int | None = None   #: input spikes in one step that wrap a target's input (``one_step_wrap``)
+    max_fan_in: int = 0              #: the most synapses of the projection on one target neuron
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,23 @@ def _fill_params(params: NeuronParams, sl: slice, r: Registers) -> None:
         getattr(params, name)[sl] = getattr(r, name)
 
 
+def one_step_wrap(mant: np.ndarray, exp: int, fan_in: int, bounds: tuple[int, int] | None = None) -> int | None:
+    """The fewest input spikes of one projection, in one timestep and each at its largest weight
+    magnitude, that wrap a target's 24-bit accumulator slot (and so its current: both wrap, as on
+    Loihi, docs/chip.md): with ``c = w << (6 + exp)``, ``k = (2^23 - [c > 0]) // |c| + 1`` (2^23 - 1 is
+    the largest positive sum, -2^23 the most negative). ``bounds`` (a plastic projection's rule
+    bounds wmin, wmax) replace the mantissas, since learning can move every weight to them. None
+    when no target has k synapses of the projection (``fan_in``, the most on one target), or every
+    weight is 0. A current that decays slowly sums several steps' input, so it wraps sooner."""
+    candidates = bounds if bounds is not None else ((int(mant.min()), int(mant.max())) if mant.size else (0,))
+    contributions = [int(fx.weight_contribution(int(w), int(exp))) for w in candidates]
+    c = max(contributions, key=abs)
+    if c == 0:
+        return None
+    k = ((1 << (fx.ACC_BITS - 1)) - (c > 0)) // abs(c) + 1
+    return k if k <= fan_in else None
+
+
 def _collect_synapses(net, chip, place, regs, first_id, neuron_ptr):
     cols = [[] for _ in range(6)]
     reports = []
@@ -210,7 +230,10 @@ def _collect_synapses(net, chip, place, regs, first_id, neuron_ptr):
         tgt = regs[proj.target]
         mant, exp, snr = quantize_projection(proj, tgt, net.population(proj.target).is_fixed)
         port = choose_port(proj, bool(np.any(np.asarray(tgt.flags) & FLAG_DUAL)))
-        reports.append(ProjectionReport(proj.name, proj.n_synapses, exp, "inh" if port else "exc", snr))
+        fan_in = int(np.bincount(proj.post).max()) if proj.n_synapses else 0
+        bounds = (proj.plasticity.wmin, proj.plasticity.wmax) if proj.plasticity is not None else None
+        reports.append(ProjectionReport(proj.name, proj.n_synapses, exp, "inh" if port else "exc", snr,
+                                        one_step_wrap(mant, exp, fan_in, bounds), fan_in))
         if proj.n_synapses and (proj.delay.min() < 0 or proj.delay.max() > max_delay):
             raise MappingError(f"projection '{proj.name}': delay {int(proj.delay.max())} steps is outside "
                                f"0..{max_delay} (chip.limits.max_delay)")

@@ -152,3 +152,41 @@ def test_sort_helpers_match_numpy(seed):
     values, inverse = unique_inverse(x)
     want_values, want_inverse = np.unique(x, return_inverse=True)
     assert np.array_equal(values, want_values) and np.array_equal(inverse, want_inverse)
+
+
+def test_one_step_wrap_counts_the_spikes_that_wrap_a_24_bit_input():
+    """k = (2^23 - [c > 0]) // |c| + 1 spikes of c = w << (6 + exp) leave the 24-bit range; checked
+    against the wrap itself, and None when no target has that many inputs."""
+    from emulator.fixed import wrap
+    from emulator.mapping.mapper import one_step_wrap
+    for w, exp in ((-165, 3), (-20, 3), (255, -2), (1, 0), (-256, 7), (200, -8)):
+        c = w << (6 + exp) if 6 + exp >= 0 else w >> -(6 + exp)
+        k = one_step_wrap(np.array([w]), exp, fan_in=1 << 24)
+        assert wrap(k * c, 24) != k * c and wrap((k - 1) * c, 24) == (k - 1) * c
+        assert one_step_wrap(np.array([w]), exp, fan_in=k - 1) is None
+    assert one_step_wrap(np.array([-165, 0, -3]), 3, fan_in=999) == 100     # the dense digits network's wta
+    assert one_step_wrap(np.array([0]), 3, fan_in=999) is None
+    # a plastic projection is rated at its rule's bounds, where learning can take every weight
+    assert one_step_wrap(np.array([10]), 0, fan_in=300) is None
+    assert one_step_wrap(np.array([10]), 6, fan_in=300, bounds=(0, 255)) == (1 << 23) // (255 << 12) + 1
+
+
+def test_info_reports_where_the_lateral_inhibition_wraps():
+    """The mapping report carries the one-step wrap figure of each projection (neuroemu info prints it)."""
+    text = """
+network:
+  populations:
+    - {name: src, size: 4, model: source}
+    - {name: exc, size: 200, model: alif, fixed: {vth: 100, du: 4095, du_inh: 512, dv: 300}}
+  projections:
+    - {name: ff, source: src, target: exc, connectivity: all_to_all, weight: 5, weight_exp: 0}
+    - {name: wta, source: exc, target: exc, connectivity: all_to_all, allow_self: false, weight: -165,
+       weight_exp: 3, port: inh}
+stimulus: {src: {type: poisson, rate_hz: 10}}
+run: {timesteps: 5}
+"""
+    import yaml
+    built = ne.build(ne.load_config(yaml.safe_load(text)))
+    reports = {p.name: p for p in built.report.projections}
+    assert reports["ff"].wrap_spikes is None and reports["ff"].max_fan_in == 4
+    assert reports["wta"].wrap_spikes == 100 and reports["wta"].max_fan_in == 199
