@@ -179,8 +179,7 @@ def format_mapping(built) -> str:
     lines += ["", "projections:"]
     for pr in rep.projections:
         snr = "exact" if pr.snr_db == float("inf") else f"{pr.snr_db:.1f} dB"
-        wraps = ("24-bit input cannot wrap in one step" if pr.wrap_spikes is None else
-                 f"24-bit input wraps at {pr.wrap_spikes} of {pr.max_fan_in} spikes/step")
+        wraps = _wrap_text(pr)
         lines.append(f"  {pr.name:<16} {pr.synapses:>9} synapses  weight exp {pr.weight_exp:+d}  port {pr.port}  "
                      f"quantization SNR {snr}  {wraps}")
     lines += ["", f"per core (limits: neurons {lim.neurons}, input axons {lim.input_axons}, output axons "
@@ -194,6 +193,18 @@ def format_mapping(built) -> str:
                      + f" {row['synapse_bits']:>11} {100 * row['synapse_bits_frac']:>4.0f}%  "
                      + ", ".join(row["populations"]))
     return "\n".join(lines)
+
+
+def _wrap_text(pr) -> str:
+    """How many of a projection's spikes per step wrap its target's 24-bit input (docs/chip.md)."""
+    once, steady, n = pr.wrap_spikes, pr.wrap_spikes_sustained, pr.max_fan_in
+    if steady is None:
+        return "24-bit input cannot wrap"
+    if once is None:
+        return f"24-bit input wraps at {steady} of {n} spikes/step sustained"
+    if steady == once:
+        return f"24-bit input wraps at {once} of {n} spikes/step"
+    return f"24-bit input wraps at {once} of {n} spikes in one step, {steady}/step sustained"
 
 
 def _ranges(cores) -> str:

@@ -51,7 +51,8 @@ def test_validate_and_info(capsys):
     assert main(["info", str(ROOT / "configs" / "examples" / "cuba.yaml")]) == 0
     out = capsys.readouterr().out
     assert "exc" in out and "cores 0-7" in out and "output axons" in out and "quantization SNR" in out
-    assert "24-bit input cannot wrap in one step" in out      # cuba: weights far below the register's range
+    assert "24-bit input cannot wrap" in out                  # cuba's excitation: far below the register's range
+    assert "spikes/step sustained" in out                     # its slow inhibitory current: only if sustained
 
 
 def _write(tmp_path, text):

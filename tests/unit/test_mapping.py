@@ -158,17 +158,51 @@ def test_one_step_wrap_counts_the_spikes_that_wrap_a_24_bit_input():
     """k = (2^23 - [c > 0]) // |c| + 1 spikes of c = w << (6 + exp) leave the 24-bit range; checked
     against the wrap itself, and None when no target has that many inputs."""
     from emulator.fixed import wrap
-    from emulator.mapping.mapper import one_step_wrap
+    from emulator.mapping.mapper import one_step_wrap, peak_contribution
     for w, exp in ((-165, 3), (-20, 3), (255, -2), (1, 0), (-256, 7), (200, -8)):
-        c = w << (6 + exp) if 6 + exp >= 0 else w >> -(6 + exp)
-        k = one_step_wrap(np.array([w]), exp, fan_in=1 << 24)
+        c = peak_contribution(np.array([w]), exp)
+        assert c == (w << (6 + exp) if 6 + exp >= 0 else w >> -(6 + exp))
+        k = one_step_wrap(c, fan_in=1 << 24)
         assert wrap(k * c, 24) != k * c and wrap((k - 1) * c, 24) == (k - 1) * c
-        assert one_step_wrap(np.array([w]), exp, fan_in=k - 1) is None
-    assert one_step_wrap(np.array([-165, 0, -3]), 3, fan_in=999) == 100     # the dense digits network's wta
-    assert one_step_wrap(np.array([0]), 3, fan_in=999) is None
+        assert one_step_wrap(c, fan_in=k - 1) is None
+    assert one_step_wrap(peak_contribution(np.array([-165, 0, -3]), 3), fan_in=999) == 100   # dense digits wta
+    assert one_step_wrap(peak_contribution(np.array([0]), 3), fan_in=999) is None
     # a plastic projection is rated at its rule's bounds, where learning can take every weight
-    assert one_step_wrap(np.array([10]), 0, fan_in=300) is None
-    assert one_step_wrap(np.array([10]), 6, fan_in=300, bounds=(0, 255)) == (1 << 23) // (255 << 12) + 1
+    assert peak_contribution(np.array([10]), 6, bounds=(0, 255)) == 255 << 12
+    assert peak_contribution(np.array([10]), 6, bounds=(-256, 100)) == -256 << 12
+
+
+@pytest.mark.parametrize("weight, du_inh", [(-165, 512), (-20, 512), (-40, 2048), (-9, 40)])
+def test_sustained_wrap_is_where_the_engine_wraps(weight, du_inh):
+    """k sources that spike every step into one target's inh port: the engine's u_inh wraps (turns
+    positive) for k = sustained_wrap, and settles negative for k - 1."""
+    from emulator.engine.simulation import Simulation
+    from emulator.mapping.mapper import peak_contribution, sustained_wrap
+    k = sustained_wrap(peak_contribution(np.array([weight]), 3), fan_in=1 << 20, d=du_inh)
+    assert k > 1
+
+    def wraps(n_sources):
+        cfg = ne.load_config({
+            "network": {
+                "populations": [
+                    # bias 4095 > vth << 6 and no refractory period: each fires in every step
+                    {"name": "drive", "size": n_sources, "model": "lif",
+                     "fixed": {"vth": 1, "bias": 4095, "du": 4095, "dv": 4095, "refractory": 0}},
+                    {"name": "target", "size": 1, "model": "lif",
+                     "fixed": {"vth": 131071, "du": 4095, "du_inh": du_inh, "dv": 4095}}],
+                "projections": [{"name": "inh", "source": "drive", "target": "target",
+                                 "connectivity": "all_to_all", "weight": weight, "weight_exp": 3, "port": "inh"}]},
+            "run": {"timesteps": 1}})
+        b = ne.build(cfg)
+        sim = Simulation(b.image, b.stimulus)
+        target = b.image.populations[1].first_id
+        seen_positive = False
+        for _ in range(400):
+            sim.run(1)
+            seen_positive |= int(sim.state.u_inh[target]) > 0
+        return seen_positive
+
+    assert wraps(k) and not wraps(k - 1)
 
 
 def test_info_reports_where_the_lateral_inhibition_wraps():
@@ -190,3 +224,5 @@ run: {timesteps: 5}
     reports = {p.name: p for p in built.report.projections}
     assert reports["ff"].wrap_spikes is None and reports["ff"].max_fan_in == 4
     assert reports["wta"].wrap_spikes == 100 and reports["wta"].max_fan_in == 199
+    assert reports["ff"].wrap_spikes_sustained is None
+    assert reports["wta"].wrap_spikes_sustained == 13      # u_inh (du_inh 512) sums about 8 steps' input

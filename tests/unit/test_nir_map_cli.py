@@ -32,6 +32,8 @@ def test_map_writes_image_config_report_and_picture(tmp_path, capsys):
     assert [q["max_fan_in"] for q in rep["quantization"]][:2] == [64, 64]     # 64 pixels -> 64 hidden -> 10
     assert all(q["wrap_spikes_per_step"] is None or q["wrap_spikes_per_step"] <= q["max_fan_in"]
                for q in rep["quantization"])
+    assert all(q["wrap_spikes_per_step"] is None or q["wrap_spikes_sustained"] <= q["wrap_spikes_per_step"]
+               for q in rep["quantization"])
     assert abs(rep["check"]["accuracy_chip"] - rep["check"]["accuracy_float"]) <= 0.02
     assert rep["check"]["per_inference"]["energy_uj"] > 0
     assert (out / "placement.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
