@@ -27,9 +27,9 @@ class ProjectionReport:
     weight_exp: int
     port: str
     snr_db: float
-    wrap_spikes: int | None = None   #: input spikes in one step that wrap a target's input (``one_step_wrap``)
+    wrap_spikes: int | None = None   #: input spikes in one step that wrap a target's input (``wrap_spikes``)
     max_fan_in: int = 0              #: the most synapses of the projection on one target neuron
-    wrap_spikes_sustained: int | None = None   #: the same arriving every step (``sustained_wrap``)
+    wrap_spikes_sustained: int | None = None   #: the same arriving every step into the slowest current
 
 
 @dataclass(frozen=True)
@@ -214,49 +214,19 @@ def peak_contribution(mant: np.ndarray, exp: int, bounds: tuple[int, int] | None
     return max((int(fx.weight_contribution(int(w), int(exp))) for w in candidates), key=abs)
 
 
-def one_step_wrap(c: int, fan_in: int) -> int | None:
-    """The fewest spikes of input ``c`` each (``peak_contribution``) in one timestep that wrap a
-    target's 24-bit accumulator slot, and so its current (both wrap, as on Loihi, docs/chip.md):
-    ``k = (2^23 - [c > 0]) // |c| + 1`` (2^23 - 1 is the largest positive sum, -2^23 the most
-    negative). None when no target has k such inputs (``fan_in``: the most on one target) or c is 0."""
+def wrap_spikes(c: int, fan_in: int, d: int = fx.DECAY_MAX) -> int | None:
+    """The fewest spikes of input ``c`` each (``peak_contribution``), arriving in every timestep, that
+    wrap a target's 24-bit current with decay ``d`` (du or du_inh; both it and the accumulator slot
+    wrap, as on Loihi, docs/chip.md). From u = 0 the current ``u <- decay(u, d, 1) + k c`` moves
+    monotonically toward its fixed point, so it wraps iff one step from the range's edge E (2^23 - 1
+    for c > 0, -2^23 for c < 0) leaves the range: ``k = |E - decay(E, d, 1)| // |c| + 1``.
+    ``d = DECAY_MAX`` (nothing carried over) is the count for one step: ``(2^23 - [c > 0]) // |c| + 1``.
+    None when no target has k such inputs (``fan_in``: the most on one target) or c is 0."""
     if c == 0:
         return None
-    k = ((1 << (fx.ACC_BITS - 1)) - (c > 0)) // abs(c) + 1
+    edge = (1 << (fx.U_BITS - 1)) - 1 if c > 0 else -(1 << (fx.U_BITS - 1))
+    k = abs(edge - int(fx.decay(edge, d, fx.DU_OFFSET))) // abs(c) + 1
     return k if k <= fan_in else None
-
-
-def _wraps_sustained(a: int, d: int) -> bool:
-    """Whether ``u <- decay(u, d, DU_OFFSET) + a``, from u = 0, leaves the 24-bit range before it
-    reaches its fixed point (``fixed.decay``, run as plain Python)."""
-    decay = fx.decay.py_func
-    hi, lo = (1 << (fx.U_BITS - 1)) - 1, -(1 << (fx.U_BITS - 1))
-    u = 0
-    while True:
-        nxt = decay(u, d, fx.DU_OFFSET) + a
-        if not lo <= nxt <= hi:
-            return True
-        if nxt == u:
-            return False
-        u = nxt
-
-
-def sustained_wrap(c: int, fan_in: int, d: int) -> int | None:
-    """The fewest spikes of input ``c`` each, arriving in every timestep, that wrap a current with
-    decay ``d`` (du or du_inh): it settles near ``k * c * 4096 / (d + 1)``, so a slowly decaying current
-    wraps at about (d + 1) / 4096 of ``one_step_wrap``'s count. Exact: the smallest k for which the
-    register's own update, iterated from 0, leaves the 24-bit range (binary search over k). None
-    when no target has k such inputs or c is 0."""
-    if c == 0:
-        return None
-    hi = ((1 << (fx.ACC_BITS - 1)) - (c > 0)) // abs(c) + 1    # wraps in the first step already
-    lo = 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if _wraps_sustained(mid * c, d):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo if lo <= fan_in else None
 
 
 def _collect_synapses(net, chip, place, regs, first_id, neuron_ptr):
@@ -272,7 +242,7 @@ def _collect_synapses(net, chip, place, regs, first_id, neuron_ptr):
                               if proj.plasticity is not None else None)
         slowest = int(np.min(tgt.du_inh if port else tgt.du))      # port 1 feeds u_inh (or the dendrite)
         reports.append(ProjectionReport(proj.name, proj.n_synapses, exp, "inh" if port else "exc", snr,
-                                        one_step_wrap(c, fan_in), fan_in, sustained_wrap(c, fan_in, slowest)))
+                                        wrap_spikes(c, fan_in), fan_in, wrap_spikes(c, fan_in, slowest)))
         if proj.n_synapses and (proj.delay.min() < 0 or proj.delay.max() > max_delay):
             raise MappingError(f"projection '{proj.name}': delay {int(proj.delay.max())} steps is outside "
                                f"0..{max_delay} (chip.limits.max_delay)")

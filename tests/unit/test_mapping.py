@@ -158,15 +158,15 @@ def test_one_step_wrap_counts_the_spikes_that_wrap_a_24_bit_input():
     """k = (2^23 - [c > 0]) // |c| + 1 spikes of c = w << (6 + exp) leave the 24-bit range; checked
     against the wrap itself, and None when no target has that many inputs."""
     from emulator.fixed import wrap
-    from emulator.mapping.mapper import one_step_wrap, peak_contribution
+    from emulator.mapping.mapper import wrap_spikes, peak_contribution
     for w, exp in ((-165, 3), (-20, 3), (255, -2), (1, 0), (-256, 7), (200, -8)):
         c = peak_contribution(np.array([w]), exp)
         assert c == (w << (6 + exp) if 6 + exp >= 0 else w >> -(6 + exp))
-        k = one_step_wrap(c, fan_in=1 << 24)
+        k = wrap_spikes(c, fan_in=1 << 24)
         assert wrap(k * c, 24) != k * c and wrap((k - 1) * c, 24) == (k - 1) * c
-        assert one_step_wrap(c, fan_in=k - 1) is None
-    assert one_step_wrap(peak_contribution(np.array([-165, 0, -3]), 3), fan_in=999) == 100   # dense digits wta
-    assert one_step_wrap(peak_contribution(np.array([0]), 3), fan_in=999) is None
+        assert wrap_spikes(c, fan_in=k - 1) is None
+    assert wrap_spikes(peak_contribution(np.array([-165, 0, -3]), 3), fan_in=999) == 100   # dense digits wta
+    assert wrap_spikes(peak_contribution(np.array([0]), 3), fan_in=999) is None
     # a plastic projection is rated at its rule's bounds, where learning can take every weight
     assert peak_contribution(np.array([10]), 6, bounds=(0, 255)) == 255 << 12
     assert peak_contribution(np.array([10]), 6, bounds=(-256, 100)) == -256 << 12
@@ -175,10 +175,10 @@ def test_one_step_wrap_counts_the_spikes_that_wrap_a_24_bit_input():
 @pytest.mark.parametrize("weight, du_inh", [(-165, 512), (-20, 512), (-40, 2048), (-9, 40)])
 def test_sustained_wrap_is_where_the_engine_wraps(weight, du_inh):
     """k sources that spike every step into one target's inh port: the engine's u_inh wraps (turns
-    positive) for k = sustained_wrap, and settles negative for k - 1."""
+    positive) for k = wrap_spikes(c, fan_in, du_inh), and settles negative for k - 1."""
     from emulator.engine.simulation import Simulation
-    from emulator.mapping.mapper import peak_contribution, sustained_wrap
-    k = sustained_wrap(peak_contribution(np.array([weight]), 3), fan_in=1 << 20, d=du_inh)
+    from emulator.mapping.mapper import peak_contribution, wrap_spikes
+    k = wrap_spikes(peak_contribution(np.array([weight]), 3), fan_in=1 << 20, d=du_inh)
     assert k > 1
 
     def wraps(n_sources):
