@@ -242,7 +242,8 @@ def _collect_synapses(net, chip, place, regs, first_id, neuron_ptr):
                               if proj.plasticity is not None else None)
         slowest = int(np.min(tgt.du_inh if port else tgt.du))      # port 1 feeds u_inh (or the dendrite)
         reports.append(ProjectionReport(proj.name, proj.n_synapses, exp, "inh" if port else "exc", snr,
-                                        wrap_spikes(c, fan_in), fan_in, wrap_spikes(c, fan_in, slowest)))
+                                        wrap_spikes=wrap_spikes(c, fan_in), max_fan_in=fan_in,
+                                        wrap_spikes_sustained=wrap_spikes(c, fan_in, slowest)))
         if proj.n_synapses and (proj.delay.min() < 0 or proj.delay.max() > max_delay):
             raise MappingError(f"projection '{proj.name}': delay {int(proj.delay.max())} steps is outside "
                                f"0..{max_delay} (chip.limits.max_delay)")
